@@ -1,0 +1,140 @@
+"""The ``kipu-harness`` command: serve the mocks, run the conformance suite."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kipu-harness", description="Simulation and conformance harness for the Kipu CRM, EMR and RCM integration.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    mocks = commands.add_parser("mocks", help="the mock CRM, EMR and RCM")
+    mock_commands = mocks.add_subparsers(dest="mocks_command", metavar="ACTION", parser_class=_Parser)
+    mock_commands.required = True
+    up = mock_commands.add_parser("up", help="serve the mock CRM, EMR and RCM (HTTP and MLLP) on loopback until Ctrl-C",
+                                  description="Serve the mock CRM, EMR and RCM on loopback until Ctrl-C. "
+                                              "Data is kept in SQLite files under --data and survives a restart.")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    up.add_argument("--crm-port", type=int, default=8101, help="CRM HTTP port (default 8101; 0 = any free port)")
+    up.add_argument("--emr-port", type=int, default=8102, help="EMR HTTP port (default 8102)")
+    up.add_argument("--rcm-port", type=int, default=8103, help="RCM HTTP port (default 8103)")
+    up.add_argument("--mllp-port", type=int, default=2575, help="RCM MLLP port for HL7 v2 (default 2575)")
+    up.add_argument("--data", default=".kipu-harness/data", help="folder for the SQLite files (default .kipu-harness/data)")
+    up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
+    up.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the integration settings")
+    up.add_argument("--profile-out", metavar="FILE", help="also write a --profile TOML pointing at these mocks")
+
+    run = commands.add_parser("run", help="run the conformance suite and write reports",
+                              description="Run the conformance suite, print a per-requirement summary and write "
+                                          "junit.xml, cucumber.json, requirements.json and requirements.md.")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--target", metavar="NAME", help="inprocess (default), local, or a plugin's target")
+    where.add_argument("--profile", metavar="FILE", help="TOML profile of running systems (target remote)")
+    run.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the mocks' integration settings")
+    run.add_argument("--reports", default="reports", metavar="DIR", help="where reports go (default ./reports)")
+    run.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG", help="extra pytest arguments, after --")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return run(args)
+        return mocks_up(args)
+    except (ValueError, OSError) as exc:
+        print(f"kipu-harness: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    reports = Path(args.reports)
+    reports.mkdir(parents=True, exist_ok=True)
+    for path in (args.profile, args.config):
+        if path and not Path(path).is_file():
+            raise ValueError(f"{path} does not exist")
+    pytest_args = [
+        str(SCENARIOS),
+        "-q", "-rfEs", "-p", "no:cacheprovider", "--strict-markers",
+        f"--rootdir={SCENARIOS}",
+        f"--junitxml={reports / 'junit.xml'}",
+        f"--cucumberjson={reports / 'cucumber.json'}",
+        f"--kipu-reports={reports}",
+    ]
+    if args.target:
+        pytest_args.append(f"--target={args.target}")
+    if args.profile:
+        pytest_args.append(f"--profile={args.profile}")
+    if args.config:
+        pytest_args.append(f"--kipu-config={args.config}")
+    code = pytest.main(pytest_args + list(args.pytest_args))
+    print(f"reports: {reports}/junit.xml, cucumber.json, requirements.json, requirements.md")
+    return int(code)
+
+
+def mocks_up(args: argparse.Namespace) -> int:
+    from .plugin_manager import make_plugin_manager
+    from .settings import IntegrationSettings
+
+    settings = IntegrationSettings()
+    if args.config:
+        import tomllib
+
+        settings = IntegrationSettings.from_mapping(tomllib.loads(Path(args.config).read_text()).get("integration", {}))
+    from kipu_harness.mocks import MockSuite
+    from kipu_harness.mocks.serve import ServedSuite
+
+    suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data)
+    served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port,
+                         ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port})
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("kipu-harness mocks are up:")
+    for system, url in served.urls.items():
+        print(f"  {system.upper()}  {url}   (OpenAPI: {url}/openapi.json)")
+    print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
+    print(f"  data: {'memory' if args.memory else Path(args.data).resolve()}")
+    if args.profile_out:
+        write_profile(Path(args.profile_out), served)
+        print(f"  profile: {args.profile_out}")
+    print("Ctrl-C to stop.", flush=True)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    served.stop()
+    suite.close()
+    print("stopped.")
+    return 0
+
+
+def write_profile(path: Path, served) -> None:
+    host, port = served.mllp
+    lines = ['name = "kipu-harness mocks"']
+    for system, url in served.urls.items():
+        lines += ["", f"[systems.{system}]", f'url = "{url}"', "mocked = true"]
+        if system == "rcm":
+            lines.append(f'mllp = "{host}:{port}"')
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Typed clients for the CRM, EMR and RCM: what steps use, whatever the target.
+
+A successful call returns domain objects; a refusal raises ``Refusal`` carrying the status and
+the problems the system named, so negative scenarios can assert on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .model import Patient, Prospect, RcmPatient, TreatmentOpportunity
+from .transport import Reply, Transport
+
+
+class Refusal(Exception):
+    """A 4xx answer: ``status``, ``message`` and ``problems`` ({field: problem})."""
+
+    def __init__(self, reply: Reply):
+        body = reply.body if isinstance(reply.body, dict) else {}
+        self.status = reply.status
+        self.message = body.get("errors") or reply.text[:200]
+        self.problems = {p["field"]: p["problem"] for p in body.get("problems", [])}
+        super().__init__(f"HTTP {self.status}: {self.message} {self.problems or ''}".strip())
+
+
+def _ok(reply: Reply) -> Any:
+    if reply.status >= 500:
+        raise RuntimeError(f"server error HTTP {reply.status}: {reply.text[:300]}")
+    if not reply.ok:
+        raise Refusal(reply)
+    return reply.body
+
+
+class CrmClient:
+    def __init__(self, transport: Transport):
+        self.http = transport
+
+    def create_prospect(self, **fields: Any) -> Prospect:
+        return _prospect(_ok(self.http.request("POST", "/crm/prospects", json_body=fields))["prospect"])
+
+    def get_prospect(self, prospect_id: int) -> Prospect:
+        return _prospect(_ok(self.http.request("GET", f"/crm/prospects/{prospect_id}"))["prospect"])
+
+    def add_insurance(self, prospect_id: int, **fields: Any) -> Prospect:
+        body = _ok(self.http.request("POST", f"/crm/prospects/{prospect_id}/insurance", json_body=fields))
+        return _prospect(body["prospect"])
+
+    def create_opportunity(self, prospect_id: int, **fields: Any) -> TreatmentOpportunity:
+        body = _ok(self.http.request("POST", f"/crm/prospects/{prospect_id}/opportunities", json_body=fields))
+        return _opportunity(body["opportunity"])
+
+    def push_to_emr(self, opportunity_id: int) -> TreatmentOpportunity:
+        return _opportunity(_ok(self.http.request("POST", f"/crm/opportunities/{opportunity_id}/push"))["opportunity"])
+
+
+def _prospect(data: dict[str, Any]) -> Prospect:
+    return Prospect(id=data["id"], first_name=data["first_name"], last_name=data["last_name"],
+                    middle_name=data.get("middle_name") or "", dob=data.get("dob"),
+                    insurance=tuple(data.get("insurance", [])))
+
+
+def _opportunity(data: dict[str, Any]) -> TreatmentOpportunity:
+    return TreatmentOpportunity(id=data["id"], prospect_id=data["prospect_id"], status=data["status"],
+                                level_of_care=data.get("level_of_care"), program=data.get("program"))
+
+
+class EmrClient:
+    """Kipu API v3 conventions: `document` bodies, `patient_master_id` on patient reads."""
+
+    def __init__(self, transport: Transport, recipient_id: str = "kipu-harness"):
+        self.http = transport
+        self.recipient_id = recipient_id
+        self.last_extra: dict[str, Any] = {}
+
+    def _patient(self, reply: Reply) -> Patient:
+        body = _ok(reply)
+        self.last_extra = {k: v for k, v in body.items() if k != "patient"}
+        return Patient.from_api(body["patient"])
+
+    def create_patient(self, **data: Any) -> Patient:
+        body = {"document": {"recipient_id": self.recipient_id, "data": data}}
+        return self._patient(self.http.request("POST", "/api/patients", json_body=body))
+
+    def update_patient(self, patient: Patient, **data: Any) -> Patient:
+        body = {"document": {"recipient_id": self.recipient_id, "data": data}}
+        return self._patient(self.http.request("PATCH", f"/api/patients/{patient.id}", json_body=body))
+
+    def get(self, patient: Patient) -> Patient:
+        params = {"phi_level": "high", "patient_master_id": patient.patient_master_id}
+        return self._patient(self.http.request("GET", f"/api/patients/{patient.id}", params=params))
+
+    def census(self, **params: Any) -> list[Patient]:
+        """Every patient of the census, following Kipu's string pagination to the last page."""
+        patients, page = [], 1
+        while True:
+            body = _ok(self.http.request("GET", "/api/patients/census",
+                                         params={"phi_level": "high", "page": page, "per": 100, **params}))
+            patients += [Patient.from_api(p) for p in body["patients"]]
+            if int(body["pagination"]["current_page"]) >= int(body["pagination"]["total_pages"]):
+                return patients
+            page += 1
+
+    def find_by_prospect(self, prospect_id: int) -> Patient | None:
+        found = [p for p in self.census() if p.raw.get("crm_prospect_id") == prospect_id]
+        return found[0] if found else None
+
+    def diagnosis_history(self, patient: Patient) -> list[dict[str, Any]]:
+        params = {"patient_master_id": patient.patient_master_id}
+        body = _ok(self.http.request("GET", f"/api/patients/{patient.id}/diagnosis_history", params=params))
+        return body["patient"]["diagnosis_history"]
+
+    def accept(self, patient: Patient) -> Patient:
+        return self._patient(self.http.request("POST", f"/api/patients/{patient.id}/accept"))
+
+    def add_diagnosis(self, patient: Patient, code: str, *, principal: bool = False) -> Patient:
+        body = {"code": code, "principal": principal}
+        return self._patient(self.http.request("POST", f"/api/patients/{patient.id}/diagnoses", json_body=body))
+
+    def discharge(self, patient: Patient, when: str) -> Patient:
+        body = {"discharge_date": when}
+        return self._patient(self.http.request("POST", f"/api/patients/{patient.id}/discharge", json_body=body))
+
+    def action(self, patient: Patient, action: str) -> Patient:
+        """One of the Facesheet actions: mr_number, send_to_rcm, manage_insurance, manage_review."""
+        return self._patient(self.http.request("POST", f"/api/patients/{patient.id}/{action}"))
+
+
+class RcmClient:
+    def __init__(self, transport: Transport):
+        self.http = transport
+
+    def find_patients(self, **query: Any) -> list[RcmPatient]:
+        body = _ok(self.http.request("GET", "/rcm/patients", params={k: str(v) for k, v in query.items()}))
+        return [RcmPatient.from_api(p) for p in body["patients"]]
+
+    def get(self, patient_id: int) -> RcmPatient:
+        return RcmPatient.from_api(_ok(self.http.request("GET", f"/rcm/patients/{patient_id}"))["patient"])
+
+    def edit_profile(self, patient_id: int, **fields: Any) -> RcmPatient:
+        reply = self.http.request("PATCH", f"/rcm/patients/{patient_id}/profile", json_body=fields)
+        return RcmPatient.from_api(_ok(reply)["patient"])
+
+    def send_hl7(self, text: str) -> Reply:
+        return self.http.request("POST", "/rcm/hl7", text=text)
+
+
+class MockControl:
+    """The control routes only a mock has (capabilities: reset, journal, clock, outbox)."""
+
+    def __init__(self, transport: Transport):
+        self.http = transport
+
+    def reset(self) -> None:
+        _ok(self.http.request("POST", "/_mock/reset"))
+
+    def journal(self, channel: str | None = None) -> list[dict[str, Any]]:
+        params = {"channel": channel} if channel else None
+        return _ok(self.http.request("GET", "/_mock/journal", params=params))["entries"]
+
+    def pin_clock(self, when: dt.datetime | None) -> None:
+        _ok(self.http.request("POST", "/_mock/clock", json_body={"now": when.isoformat() if when else None}))
+
+    def outbox(self, status: str | None = None) -> list[dict[str, Any]]:
+        params = {"status": status} if status else None
+        return _ok(self.http.request("GET", "/_mock/outbox", params=params))["deliveries"]
+
+    def deliver(self) -> list[dict[str, Any]]:
+        return _ok(self.http.request("POST", "/_mock/outbox/deliver"))["delivered"]

@@ -1,0 +1,66 @@
+"""What travels between a mock system, the integration plugins and the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: the field it concerns and what is wrong with it."""
+
+    field: str
+    problem: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"field": self.field, "problem": self.problem}
+
+
+class Refused(Exception):
+    """An integration rule refuses the user's action; the write is rolled back (HTTP 422)."""
+
+    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.message = message
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class SystemEvent:
+    """A domain event raised by one system: ``system`` is "crm", "emr" or "rcm"."""
+
+    system: str
+    name: str
+    record: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message in a system's outbox."""
+
+    id: int
+    destination: str
+    wire: str
+    path: str
+    body: str
+    key: str
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class EventContext:
+    """Handed to ``harness_system_event``; valid only during that call."""
+
+    tx: Any
+    settings: Any
+    now: Any
+    enqueue: Callable[..., None]
+    response: dict[str, Any] = field(default_factory=dict)

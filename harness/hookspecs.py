@@ -1,0 +1,64 @@
+"""Every hook a kipu-harness plugin can implement.
+
+Naming follows the role of the hook: ``harness_register_*`` hands the plugin a ``register``
+callback (names are unique, a clash is an error naming both plugins), ``harness_*_event``
+observes, and ``harness_deliver`` is a first-result factory. Hooks are always called with
+keyword arguments, so a plugin may accept only the arguments it needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import hookspec
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .events import Delivery, DeliveryResult, EventContext, SystemEvent
+    from .reports import RunResult
+
+
+@hookspec
+def harness_register_targets(register: Callable[..., None]) -> None:
+    """Offer named targets: the systems a conformance run talks to.
+
+    Call ``register(name, factory, description="...")`` once per target. ``factory`` is called
+    as ``factory(options)`` with a :class:`kipu_harness.target.TargetOptions` and returns a
+    :class:`kipu_harness.target.Target` (CRM, EMR and RCM clients plus the capabilities the
+    target declares). Two plugins registering the same name is an error naming both.
+    """
+
+
+@hookspec
+def harness_system_event(event: "SystemEvent", context: "EventContext") -> None:
+    """React to a domain event inside the write transaction of the system that raised it.
+
+    Mock systems raise events such as ``prospect.created`` (CRM), ``opportunity.pushed``
+    (CRM), ``mr_number.generated``, ``diagnosis.added``, ``discharge.set`` and
+    ``send_to_rcm.clicked`` (EMR). ``context.tx`` is that system's open transaction and
+    ``context.enqueue(...)`` adds a delivery to its durable outbox in the same transaction,
+    so a refused or failed write leaves neither record nor message behind. Raise
+    :class:`kipu_harness.events.Refused` to refuse the user's action: the transaction is rolled
+    back and the caller gets a 422 naming each field and problem.
+    """
+
+
+@hookspec(firstresult=True)
+def harness_deliver(delivery: "Delivery", links: Any) -> "DeliveryResult | None":
+    """Carry one outbox delivery to its destination system; return None if the wire is not yours.
+
+    ``delivery.wire`` names the wire format (``"json"``, ``"hl7v2"``); ``links`` gives the
+    addresses of the other systems (``links.post_json(system, path, body)``,
+    ``links.send_hl7(text)``). Raise ``ConnectionError`` when the destination is unreachable:
+    the delivery stays in the outbox and is retried. Return a ``DeliveryResult`` with
+    ``ok=False`` when the destination answered with a rejection: it is not retried.
+    """
+
+
+@hookspec
+def harness_write_reports(result: "RunResult", directory: Any) -> None:
+    """Write report files for a finished conformance run into ``directory`` (a pathlib.Path).
+
+    ``result`` holds each scenario's outcome with the requirement IDs it proves, and the
+    requirement catalogue. Called once, after the run, by ``kipu-harness run`` and by pytest
+    when ``--kipu-reports DIR`` is given.
+    """

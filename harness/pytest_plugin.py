@@ -1,0 +1,211 @@
+"""The pytest plugin (entry point ``pytest11``): target options, typed system fixtures,
+requirement markers from ``@REQ-...`` tags, traceability checks and per-requirement reports."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .catalogue import TAG, check_traceability, load_catalogue, tags_in_features
+from .reports import RunResult, ScenarioResult
+from .target import CAPABILITIES, Profile, Target, TargetOptions, collect_targets
+
+DEFAULT_FEATURES = Path(__file__).resolve().parent.parent / "features"
+_STATE = pytest.StashKey["_RunState"]()
+
+
+class _RunState:
+    def __init__(self) -> None:
+        self.scenarios: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.outcomes: dict[str, tuple[str, str]] = {}
+        self.target_name = "not started"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kipu-harness", "kipu-harness conformance")
+    group.addoption("--target", default=None, metavar="NAME",
+                    help="where the systems are: inprocess (default), local, or remote (needs --profile)")
+    group.addoption("--profile", default=None, metavar="FILE",
+                    help="TOML profile with the address of each system; implies --target remote")
+    group.addoption("--kipu-config", default=None, metavar="FILE",
+                    help="TOML file whose [integration] table overrides the integration settings of the mocks")
+    group.addoption("--kipu-reports", default=None, metavar="DIR",
+                    help="write requirements.json and requirements.md into DIR")
+    parser.addini("kipu_features_dir", "feature files whose tags must cover the catalogue", default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(id): the catalogue requirement a scenario proves")
+    config.addinivalue_line("markers", "needs(capability): the target capability a scenario needs")
+    config.stash[_STATE] = _RunState()
+
+
+def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
+    match = TAG.match(tag)
+    if match:
+        pytest.mark.requirement(match.group(1))(function)
+        return True
+    if tag.startswith("needs-"):
+        pytest.mark.needs(tag.removeprefix("needs-"))(function)
+        return True
+    return None
+
+
+def _requirements(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(sorted({m.args[0] for m in item.iter_markers("requirement")}))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # tryfirst: we see every collected scenario, before -k or -m deselect any.
+    state = config.stash[_STATE]
+    for item in items:
+        ids = _requirements(item)
+        if ids:
+            state.scenarios[item.nodeid] = (item.name, ids)
+    if not state.scenarios:
+        return
+    catalogue = load_catalogue()
+    unknown = sorted({rid for _, ids in state.scenarios.values() for rid in ids} - set(catalogue))
+    features = Path(config.getini("kipu_features_dir") or DEFAULT_FEATURES)
+    if not features.is_absolute():
+        features = config.rootpath / features
+    problems = check_traceability(catalogue, tags_in_features(features)) if features.is_dir() else []
+    problems += [f"a scenario names {rid}, which is not in the requirement catalogue" for rid in unknown]
+    if problems:
+        raise pytest.UsageError("requirement traceability:\n  " + "\n  ".join(dict.fromkeys(problems)))
+
+
+def _options(config: pytest.Config) -> TargetOptions:
+    from .plugin_manager import make_plugin_manager
+    from .settings import IntegrationSettings
+
+    profile_path = config.getoption("profile")
+    name = config.getoption("target") or ("remote" if profile_path else "inprocess")
+    profile = Profile.load(profile_path) if profile_path else None
+    settings = profile.settings if profile else IntegrationSettings()
+    if config.getoption("kipu_config"):
+        import tomllib
+
+        data = tomllib.loads(Path(config.getoption("kipu_config")).read_text())
+        settings = IntegrationSettings.from_mapping(data.get("integration", {}))
+    return TargetOptions(name=name, profile=profile, settings=settings, pm=make_plugin_manager())
+
+
+@pytest.fixture(scope="session")
+def harness_target(request: pytest.FixtureRequest) -> Any:
+    """The target of this run, built once per session and closed at its end."""
+    options = _options(request.config)
+    specs = collect_targets(options.pm)
+    if options.name not in specs:
+        raise pytest.UsageError(f"unknown target {options.name!r}; known: {', '.join(sorted(specs))}")
+    target = specs[options.name].factory(options)
+    request.config.stash[_STATE].target_name = target.name
+    yield target
+    target.close()
+
+
+@pytest.fixture
+def target(harness_target: Target, request: pytest.FixtureRequest) -> Target:
+    """The target for one scenario: skipped if it lacks a needed capability, reset if it can be."""
+    for mark in request.node.iter_markers("needs"):
+        capability = mark.args[0]
+        if capability not in CAPABILITIES:
+            raise pytest.UsageError(f"@needs-{capability}: unknown capability; known: {', '.join(CAPABILITIES)}")
+        if capability not in harness_target.capabilities:
+            pytest.skip(f"target {harness_target.name} does not declare capability "
+                        f"'{capability}' ({CAPABILITIES[capability]})")
+    if "reset" in harness_target.capabilities:
+        harness_target.reset()
+    return harness_target
+
+
+@pytest.fixture
+def crm(target: Target):
+    return target.crm
+
+
+@pytest.fixture
+def emr(target: Target):
+    return target.emr
+
+
+@pytest.fixture
+def rcm(target: Target):
+    return target.rcm
+
+
+@pytest.fixture
+def eventually(target: Target):
+    """``eventually(probe, what=...)`` with the target's patience: immediate on mocks, longer remote."""
+    from .waiting import eventually as wait
+
+    return functools.partial(wait, timeout=target.wait_timeout)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = getattr(report, "config", None)  # not set by pytest; see pytest_runtest_makereport
+    del config
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    state = item.config.stash[_STATE]
+    if item.nodeid in state.scenarios and (report.when == "call" or report.outcome != "passed"):
+        detail = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            detail = str(report.longrepr[2]).removeprefix("Skipped: ")
+        elif report.failed:
+            detail = str(report.longrepr).strip().splitlines()[-1][:300] if report.longrepr else ""
+        previous = state.outcomes.get(item.nodeid)
+        if previous is None or previous[0] == "passed":
+            state.outcomes[item.nodeid] = (report.outcome, detail)
+    return report
+
+
+def _result(config: pytest.Config) -> RunResult | None:
+    state = config.stash.get(_STATE, None)
+    if not state or not state.outcomes:
+        return None
+    scenarios = tuple(
+        ScenarioResult(nodeid, state.scenarios[nodeid][0], state.scenarios[nodeid][1], outcome, detail)
+        for nodeid, (outcome, detail) in state.outcomes.items()
+    )
+    return RunResult(state.target_name, scenarios, load_catalogue())
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    result = _result(config)
+    if result is None:
+        return
+    marks = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "not run": "--", "planned": ".."}
+    tr = terminalreporter
+    tr.section(f"requirements ({result.target})")
+    rows = result.by_requirement()
+    for start in range(0, len(rows), 6):
+        tr.write_line("  ".join(f"{r.requirement.id:<9}{marks[r.outcome]:<5}" for r in rows[start:start + 6]))
+    counts = result.counts()
+    tr.write_line(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "  (.. = planned, not yet in the suite)")
+    for row in rows:
+        for s in row.scenarios:
+            if s.outcome in ("failed", "skipped") and s.detail:
+                tr.write_line(f"{row.requirement.id} {s.outcome}: {s.name}: {s.detail}")
+    directory = config.getoption("kipu_reports")
+    if directory:
+        tr.write_line(f"requirement reports: {Path(directory) / 'requirements.md'}")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    directory = session.config.getoption("kipu_reports", None)
+    result = _result(session.config)
+    if not directory or result is None:
+        return
+    from .plugin_manager import make_plugin_manager
+
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    make_plugin_manager().hook.harness_write_reports(result=result, directory=path)

@@ -1,0 +1,138 @@
+"""Targets: the CRM, EMR and RCM a run talks to, and what they can do beyond their own API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .clients import CrmClient, EmrClient, MockControl, RcmClient
+from .settings import IntegrationSettings
+
+# What only a mock can do. A scenario that needs one is tagged @needs-<capability> and is
+# skipped, with the reason printed, on a target that does not declare it.
+CAPABILITIES = {
+    "reset": "empties every system between scenarios",
+    "journal": "shows the calls and messages a system received",
+    "clock": "pins the systems' date and time",
+    "outbox": "shows and re-delivers what a system has still to send",
+}
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """What a target factory gets: the chosen profile (if any) and integration settings."""
+
+    name: str
+    profile: "Profile | None" = None
+    settings: IntegrationSettings = field(default_factory=IntegrationSettings)
+    pm: Any = None
+
+
+@dataclass
+class Target:
+    name: str
+    crm: CrmClient
+    emr: EmrClient
+    rcm: RcmClient
+    capabilities: frozenset[str] = frozenset()
+    controls: dict[str, MockControl] = field(default_factory=dict)
+    wait_timeout: float = 5.0
+    closer: Callable[[], None] | None = None
+    # How a test can take a system down and bring it back (loopback outage); mocks only.
+    outage: Any = None
+
+    def reset(self) -> None:
+        for control in self.controls.values():
+            control.reset()
+
+    def close(self) -> None:
+        if self.closer:
+            self.closer()
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    name: str
+    factory: Callable[[TargetOptions], Target]
+    description: str
+    plugin: str
+
+
+def collect_targets(pm: Any) -> dict[str, TargetSpec]:
+    """Ask every plugin for its targets; a name offered twice is an error naming both plugins."""
+    specs: dict[str, TargetSpec] = {}
+
+    for impl in pm.hook.harness_register_targets.get_hookimpls():
+        plugin_name = impl.plugin_name
+
+        def register(name: str, factory: Callable[[TargetOptions], Target], description: str = "",
+                     _plugin: str = plugin_name) -> None:
+            if name in specs:
+                raise ValueError(f"target {name!r} is registered twice: by {specs[name].plugin} and by {_plugin}")
+            specs[name] = TargetSpec(name, factory, description, _plugin)
+
+        impl.function(register=register)
+    return specs
+
+
+@dataclass(frozen=True)
+class SystemAddress:
+    url: str
+    mocked: bool = False
+    mllp: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A TOML profile: where each system lives, and integration settings.
+
+    ::
+
+        name = "vendor staging"
+        [systems.crm]
+        url = "http://127.0.0.1:8101"
+        mocked = true           # a kipu-harness mock: its control routes may be used
+        [systems.emr]
+        url = "https://emr.vendor.example"
+        [systems.rcm]
+        url = "http://127.0.0.1:8103"
+        mllp = "127.0.0.1:2575"
+        mocked = true
+        [integration]
+        diagnosis_order = "principal-then-added"
+    """
+
+    name: str
+    systems: dict[str, SystemAddress]
+    settings: IntegrationSettings
+    wait_timeout: float = 15.0
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Profile":
+        import tomllib
+
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ValueError(f"profile {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"profile {path} is not valid TOML: {exc}") from None
+        systems = {}
+        for system in ("crm", "emr", "rcm"):
+            entry = data.get("systems", {}).get(system)
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+                raise ValueError(f"profile {path}: [systems.{system}] needs a url")
+            mllp = None
+            if entry.get("mllp"):
+                host, _, port = str(entry["mllp"]).rpartition(":")
+                if not port.isdigit():
+                    raise ValueError(f"profile {path}: [systems.{system}] mllp must be HOST:PORT")
+                mllp = (host, int(port))
+            systems[system] = SystemAddress(entry["url"].rstrip("/"), bool(entry.get("mocked", False)), mllp)
+        settings = IntegrationSettings.from_mapping(data.get("integration", {}))
+        return cls(str(data.get("name", path.stem)), systems, settings,
+                   float(data.get("wait_timeout", 15.0)), path)

@@ -1,0 +1,266 @@
+"""What the three mock systems share: errors as JSON, the write path with events and outbox,
+the journal, the control blueprint (reset, journal, clock, outbox) and the OpenAPI route."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from kipu_harness.events import EventContext, Problem, Refused, SystemEvent
+
+from .store import Store, Tx
+
+CONTROL_PREFIX = "/_mock"
+
+
+class ApiError(Exception):
+    """A request the system refuses: becomes ``{"errors": message, "problems": [...]}``."""
+
+    def __init__(self, status: int, message: str, problems: list[Problem] | tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = tuple(problems)
+
+
+class Clock:
+    """The mocks' sense of now: real time unless a test or a scenario pins it."""
+
+    def __init__(self) -> None:
+        self._pinned: dt.datetime | None = None
+
+    def now(self) -> dt.datetime:
+        return self._pinned or dt.datetime.now().replace(microsecond=0)
+
+    def today(self) -> dt.date:
+        return self.now().date()
+
+    def pin(self, when: dt.datetime | None) -> None:
+        self._pinned = when
+
+
+@dataclass
+class SystemContext:
+    """Everything one mock system needs, kept on its Flask app (``app.extensions['kipu']``)."""
+
+    system: str
+    store: Store
+    hooks: Any  # pm.hook of the plugin manager
+    settings: Any
+    clock: Clock
+    links: Any = None
+    delivery_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- the write path --------------------------------------------------------------------
+    def write(
+        self,
+        change: Callable[[Tx], dict[str, Any]],
+        event: str | None = None,
+        data: dict[str, Any] | None = None,
+        kind: str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Apply ``change`` and raise ``event`` in one transaction, then deliver the outbox.
+
+        Returns the record ``change`` produced (re-read as ``kind`` after the integration ran,
+        since a plugin may have updated it) and what the
+        integration plugins added to the response. A ``Refused`` from a plugin rolls back the
+        whole write and becomes a 422.
+        """
+        extra: dict[str, Any] = {}
+        try:
+            with self.store.transaction() as tx:
+                record = change(tx)
+                if event:
+                    context = EventContext(
+                        tx=tx,
+                        settings=self.settings,
+                        now=self.clock.now(),
+                        enqueue=lambda **kw: tx.enqueue(at=self.clock.now().isoformat(), **kw),
+                        response=extra,
+                    )
+                    self.hooks.harness_system_event(
+                        event=SystemEvent(self.system, event, record, data or {}), context=context
+                    )
+                    if kind:
+                        record = tx.get(kind, record["id"]) or record
+        except Refused as refused:
+            raise ApiError(422, refused.message, refused.problems) from None
+        self.deliver_pending()
+        return record, extra
+
+    def deliver_pending(self) -> list[dict[str, Any]]:
+        """Deliver what is pending, oldest first; a destination that is down keeps its order."""
+        from kipu_harness.events import Delivery
+
+        results = []
+        with self.delivery_lock:
+            down: set[str] = set()
+            for row in self.store.outbox(status="pending"):
+                if row["destination"] in down:
+                    continue
+                delivery = Delivery(
+                    id=row["id"], destination=row["destination"], wire=row["wire"],
+                    path=row["path"], body=row["body"], key=row["key"], attempts=row["attempts"],
+                )
+                try:
+                    result = self.hooks.harness_deliver(delivery=delivery, links=self.links)
+                except ConnectionError as exc:
+                    down.add(row["destination"])
+                    self.store.mark(row["id"], "pending", f"unreachable: {exc}", None)
+                    continue
+                if result is None:
+                    self.store.mark(row["id"], "failed", f"no plugin delivers wire {row['wire']!r}", None)
+                    continue
+                status = "delivered" if result.ok else "rejected"
+                self.store.mark(row["id"], status, result.detail, self.clock.now().isoformat())
+                results.append({"id": row["id"], "status": status, "detail": result.detail})
+        return results
+
+    def journal(self, channel: str, summary: str, body: str = "") -> None:
+        with self.store.transaction() as tx:
+            tx.journal(self.clock.now().isoformat(), channel, summary, mask_ssn(body))
+
+
+def ctx() -> SystemContext:
+    return current_app.extensions["kipu"]
+
+
+# -- helpers for handlers ------------------------------------------------------------------
+
+_SSN = re.compile(r"\b(\d{3})-?(\d{2})-?(\d{4})\b")
+_SSN_FIELD = re.compile(r'("ssn"\s*:\s*")([^"]*)(")', re.I)
+
+
+def mask_ssn(text: str) -> str:
+    """Mask anything shaped like an SSN: logs and journals never hold one in clear."""
+    text = _SSN_FIELD.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), text)
+    return _SSN.sub(lambda m: "***-**-" + m.group(3), text)
+
+
+def _mask(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    return "***-**-" + digits[-4:] if len(digits) >= 4 else "***"
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 naming the problem."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise ApiError(400, "request body is empty", [Problem("body", "a JSON object is required")])
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "request body is not valid JSON", [Problem("body", str(exc))]) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "request body must be a JSON object", [Problem("body", f"got {type(body).__name__}")])
+    return body
+
+
+def not_found(kind: str, id: Any) -> ApiError:
+    return ApiError(404, f"{kind} {id} not found", [Problem("id", f"no {kind} with id {id}")])
+
+
+def load(tx: Tx, kind: str, id: Any) -> dict[str, Any]:
+    try:
+        record = tx.get(kind, int(id))
+    except (TypeError, ValueError):
+        record = None
+    if record is None:
+        raise not_found(kind, id)
+    return record
+
+
+# -- app wiring ----------------------------------------------------------------------------
+
+def install(app: Flask, context: SystemContext, openapi: dict[str, Any]) -> None:
+    """Give a mock app its context, JSON errors, journal of calls and the control routes."""
+    app.extensions["kipu"] = context
+    app.json.sort_keys = False
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> tuple[Response, int]:
+        body: dict[str, Any] = {"errors": exc.message, "status_code": exc.status}
+        if exc.problems:
+            body["problems"] = [p.as_json() for p in exc.problems]
+        return jsonify(body), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        code = exc.code or 500
+        return jsonify({"errors": exc.description or exc.name, "status_code": code}), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        # Never a stack trace to the caller; the server log keeps it.
+        app.logger.exception("unhandled error")
+        return jsonify({"errors": f"internal error: {type(exc).__name__}", "status_code": 500}), 500
+
+    @app.before_request
+    def _started() -> None:
+        g.kipu_body = request.get_data(cache=True, as_text=True)[:20000]
+
+    @app.after_request
+    def _journal(response: Response) -> Response:
+        if not request.path.startswith(CONTROL_PREFIX) and request.path != "/openapi.json":
+            summary = f"{request.method} {request.full_path.rstrip('?')} -> {response.status_code}"
+            context.journal("http", summary, getattr(g, "kipu_body", ""))
+        return response
+
+    @app.get("/openapi.json")
+    def _openapi() -> Response:
+        return jsonify(openapi)
+
+    app.register_blueprint(control_blueprint())
+
+
+def control_blueprint() -> Blueprint:
+    """Mock-only routes, kept under /_mock so they never collide with a system's own API."""
+    bp = Blueprint("mock_control", __name__, url_prefix=CONTROL_PREFIX)
+
+    @bp.get("/health")
+    def health() -> Response:
+        return jsonify({"system": ctx().system, "status": "ok"})
+
+    @bp.post("/reset")
+    def reset() -> Response:
+        ctx().store.reset()
+        ctx().clock.pin(None)
+        return jsonify({"system": ctx().system, "reset": True})
+
+    @bp.get("/journal")
+    def journal() -> Response:
+        entries = ctx().store.journal_entries(request.args.get("channel"))
+        return jsonify({"system": ctx().system, "entries": entries})
+
+    @bp.get("/clock")
+    def clock_get() -> Response:
+        return jsonify({"now": ctx().clock.now().isoformat()})
+
+    @bp.post("/clock")
+    def clock_set() -> Response:
+        body = json_body()
+        value = body.get("now")
+        try:
+            when = None if value is None else dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ApiError(422, "invalid clock", [Problem("now", "expected an ISO 8601 date-time or null")]) from None
+        ctx().clock.pin(when)
+        return jsonify({"now": ctx().clock.now().isoformat()})
+
+    @bp.get("/outbox")
+    def outbox() -> Response:
+        return jsonify({"system": ctx().system, "deliveries": ctx().store.outbox(request.args.get("status"))})
+
+    @bp.post("/outbox/deliver")
+    def deliver() -> Response:
+        return jsonify({"system": ctx().system, "delivered": ctx().deliver_pending()})
+
+    return bp

@@ -1,0 +1,78 @@
+"""A MockSuite is the three mock systems with their stores, one clock and the links between them.
+
+In-process, a system reaches another through its Flask test client; served on loopback
+(``serve.py``), through real HTTP and MLLP. The integration plugins only ever see ``links``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kipu_harness.settings import IntegrationSettings
+
+from . import crm, emr, rcm
+from .base import Clock, SystemContext
+from .store import Store
+
+SYSTEMS = ("crm", "emr", "rcm")
+_FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_app}
+
+
+class MockSuite:
+    def __init__(self, pm: Any, *, settings: IntegrationSettings | None = None, data_dir: str | Path | None = None):
+        """``data_dir=None`` keeps everything in memory; otherwise one SQLite file per system."""
+        self.pm = pm
+        self.settings = settings or IntegrationSettings()
+        self.clock = Clock()
+        self.data_dir = Path(data_dir) if data_dir else None
+        self.contexts: dict[str, SystemContext] = {}
+        self.apps: dict[str, Any] = {}
+        for system in SYSTEMS:
+            store = Store(self.data_dir / f"{system}.db" if self.data_dir else ":memory:")
+            context = SystemContext(system, store, pm.hook, self.settings, self.clock)
+            self.contexts[system] = context
+            self.apps[system] = _FACTORIES[system](context)
+        self.use_links(InProcessLinks(self.apps))
+
+    def use_links(self, links: Any) -> None:
+        for context in self.contexts.values():
+            context.links = links
+
+    def receive_hl7(self, text: str) -> str:
+        """The RCM's HL7 entry point, shared by its MLLP listener and its HTTP route."""
+        return rcm.receive_hl7(self.contexts["rcm"], text)
+
+    def deliver_pending(self) -> None:
+        for context in self.contexts.values():
+            context.deliver_pending()
+
+    def close(self) -> None:
+        for context in self.contexts.values():
+            context.store.close()
+
+
+class InProcessLinks:
+    """The other systems through their Flask test clients: the same routes, no sockets."""
+
+    def __init__(self, apps: dict[str, Any]):
+        self._clients = {name: app.test_client() for name, app in apps.items()}
+        self.down: set[str] = set()  # systems a test has taken down, to exercise the outbox
+
+    def _client(self, system: str):
+        if system in self.down:
+            raise ConnectionError(f"{system} is down")
+        return self._clients[system]
+
+    def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
+        response = self._client(system).post(path, data=body, content_type="application/json")
+        return response.status_code, response.get_json(silent=True)
+
+    def send_hl7(self, text: str) -> str:
+        response = self._client("rcm").post("/rcm/hl7", data=text, content_type="text/plain")
+        return response.get_data(as_text=True).replace("\n", "\r")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

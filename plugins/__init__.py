@@ -1,0 +1,8 @@
+"""The built-in plugins, registered exactly like third-party ones (see make_plugin_manager)."""
+
+DEFAULT_PLUGINS = (
+    "kipu_harness.plugins.targets",
+    "kipu_harness.plugins.integration",
+    "kipu_harness.plugins.wires",
+    "kipu_harness.plugins.reports",
+)

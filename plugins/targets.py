@@ -1,0 +1,111 @@
+"""The built-in targets: in-process mocks, the same mocks on loopback, and a remote profile."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from kipu_harness import hookimpl
+from kipu_harness.clients import CrmClient, EmrClient, MockControl, RcmClient
+from kipu_harness.target import CAPABILITIES, Target, TargetOptions
+from kipu_harness.transport import FlaskTransport, HttpTransport
+
+MOCK_CAPABILITIES = frozenset(CAPABILITIES)
+
+
+@hookimpl
+def harness_register_targets(register: Any) -> None:
+    register("inprocess", inprocess_target,
+             description="the mock CRM, EMR and RCM in this process, through Flask test clients (fast)")
+    register("local", local_target,
+             description="the same mocks served by waitress on free loopback ports, HL7 over MLLP")
+    register("remote", remote_target,
+             description="systems already running, at the addresses of a --profile TOML file")
+
+
+def inprocess_target(options: TargetOptions) -> Target:
+    from kipu_harness.mocks import MockSuite
+
+    suite = MockSuite(options.pm, settings=options.settings)
+    transports = {name: FlaskTransport(app) for name, app in suite.apps.items()}
+    return _mock_target("inprocess", suite, transports, closer=suite.close, outage=_InProcessOutage(suite))
+
+
+def local_target(options: TargetOptions) -> Target:
+    from kipu_harness.mocks import MockSuite
+    from kipu_harness.mocks.serve import ServedSuite
+
+    data = tempfile.TemporaryDirectory(prefix="kipu-harness-")
+    suite = MockSuite(options.pm, settings=options.settings, data_dir=data.name)
+    served = ServedSuite(suite)
+    transports = {name: HttpTransport(url) for name, url in served.urls.items()}
+
+    def close() -> None:
+        served.stop()
+        suite.close()
+        data.cleanup()
+
+    return _mock_target("local", suite, transports, closer=close, outage=_LoopbackOutage(served))
+
+
+def _mock_target(name: str, suite: Any, transports: dict[str, Any], *, closer: Any, outage: Any) -> Target:
+    return Target(
+        name=name,
+        crm=CrmClient(transports["crm"]),
+        emr=EmrClient(transports["emr"]),
+        rcm=RcmClient(transports["rcm"]),
+        capabilities=MOCK_CAPABILITIES,
+        controls={system: MockControl(t) for system, t in transports.items()},
+        wait_timeout=5.0,
+        closer=closer,
+        outage=outage,
+    )
+
+
+def remote_target(options: TargetOptions) -> Target:
+    """Nothing is started here, and the reference integration does not run in this process:
+    a deployment has its own. Control routes are used only on systems the profile marks mocked."""
+    if options.profile is None:
+        raise ValueError("the remote target needs a profile: --profile FILE")
+    systems = options.profile.systems
+    transports = {name: HttpTransport(address.url) for name, address in systems.items()}
+    controls = {name: MockControl(transports[name]) for name, address in systems.items() if address.mocked}
+    everything_mocked = len(controls) == len(systems)
+    return Target(
+        name=f"remote ({options.profile.name})",
+        crm=CrmClient(transports["crm"]),
+        emr=EmrClient(transports["emr"]),
+        rcm=RcmClient(transports["rcm"]),
+        # A capability is declared only when every system offers it; a real system has no reset.
+        capabilities=MOCK_CAPABILITIES if everything_mocked else frozenset(),
+        controls=controls if everything_mocked else {},
+        wait_timeout=options.profile.wait_timeout,
+    )
+
+
+class _InProcessOutage:
+    """Take a system down for the others: deliveries to it fail as a refused connection would."""
+
+    def __init__(self, suite: Any):
+        self._links = suite.contexts["emr"].links
+
+    def stop(self, system: str) -> None:
+        self._links.down.add(system)
+
+    def start(self, system: str) -> None:
+        self._links.down.discard(system)
+
+
+class _LoopbackOutage:
+    """Stop a system's real listener (MLLP for the RCM) and bring it back on the same port."""
+
+    def __init__(self, served: Any):
+        self._served = served
+
+    def stop(self, system: str) -> None:
+        if system != "rcm":
+            raise ValueError("only the RCM's MLLP listener can be stopped")
+        self._served.stop_mllp()
+
+    def start(self, system: str) -> None:
+        self._served.start_mllp()
