@@ -41,8 +41,10 @@ def tags_in_features(directory: Path) -> dict[str, list[str]]:
     for path in sorted(directory.rglob("*.feature")):
         feature = FeatureParser(str(directory), str(path.relative_to(directory))).parse()
         for scenario in feature.scenarios.values():
-            rule_tags = scenario.rule.tags if scenario.rule else set()
-            for rid in requirement_ids(scenario.tags | feature.tags | rule_tags):
+            tags = scenario.tags | feature.tags | (scenario.rule.tags if scenario.rule else set())
+            for examples in scenario.examples:
+                tags |= examples.tags
+            for rid in requirement_ids(tags):
                 found.setdefault(rid, []).append(f"{path.name}: {scenario.name}")
     return found
 

@@ -53,11 +53,16 @@ class CrmClient:
     def push_to_emr(self, opportunity_id: int) -> TreatmentOpportunity:
         return _opportunity(_ok(self.http.request("POST", f"/crm/opportunities/{opportunity_id}/push"))["opportunity"])
 
+    def create_payer(self, name: str) -> Any:
+        """Only the RCM manages payers (SYS-04): a conforming CRM refuses this."""
+        return _ok(self.http.request("POST", "/crm/payers", json_body={"name": name}))
+
 
 def _prospect(data: dict[str, Any]) -> Prospect:
     return Prospect(id=data["id"], first_name=data["first_name"], last_name=data["last_name"],
                     middle_name=data.get("middle_name") or "", dob=data.get("dob"),
-                    insurance=tuple(data.get("insurance", [])))
+                    insurance=tuple(data.get("insurance", [])),
+                    opportunities=tuple(_opportunity(o) for o in data.get("opportunities", [])))
 
 
 def _opportunity(data: dict[str, Any]) -> TreatmentOpportunity:
@@ -120,6 +125,20 @@ class EmrClient:
     def discharge(self, patient: Patient, when: str) -> Patient:
         body = {"discharge_date": when}
         return self._patient(self.http.request("POST", f"/api/patients/{patient.id}/discharge", json_body=body))
+
+    def create_payor(self, name: str) -> Any:
+        """Only the RCM manages payers (SYS-04): a conforming EMR refuses this."""
+        return _ok(self.http.request("POST", "/api/settings/payors", json_body={"name": name}))
+
+    def write_insurance(self, patient: Patient, **fields: Any) -> Any:
+        """Insurance belongs to the RCM (SYS-03): a conforming EMR refuses a direct write."""
+        body = {"document": {"recipient_id": self.recipient_id, "data": fields}}
+        return _ok(self.http.request("POST", f"/api/patients/{patient.id}/insurances", json_body=body))
+
+    def write_utilization_review(self, patient: Patient, **fields: Any) -> Any:
+        """U/R belongs to the RCM (SYS-03): a conforming EMR refuses a direct write."""
+        body = {"document": {"recipient_id": self.recipient_id, "data": fields}}
+        return _ok(self.http.request("POST", f"/api/patients/{patient.id}/ur", json_body=body))
 
     def action(self, patient: Patient, action: str) -> Patient:
         """One of the Facesheet actions: mr_number, send_to_rcm, manage_insurance, manage_review."""

@@ -16,6 +16,7 @@ class Prospect:
     middle_name: str = ""
     dob: str | None = None
     insurance: tuple[dict[str, Any], ...] = ()
+    opportunities: tuple["TreatmentOpportunity", ...] = ()
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="TOML file whose [integration] table overrides the integration settings of the mocks")
     group.addoption("--kipu-reports", default=None, metavar="DIR",
                     help="write requirements.json and requirements.md into DIR")
+    group.addoption("--kipu-plugin", action="append", default=[], metavar="MODULE[:ATTR]",
+                    help="register this plugin for the run (repeatable)")
+    group.addoption("--kipu-block", action="append", default=[], metavar="NAME",
+                    help="block a plugin by name, e.g. kipu_harness.plugins.integration (repeatable)")
     parser.addini("kipu_features_dir", "feature files whose tags must cover the catalogue", default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the catalogue requirement a scenario proves")
     config.addinivalue_line("markers", "needs(capability): the target capability a scenario needs")
+    # pytest-bdd turns tags on an Examples block straight into markers (no apply_tag hook), so
+    # every catalogue ID is a known marker too; an ID not in the catalogue stays unknown and
+    # fails under --strict-markers.
+    for rid in load_catalogue():
+        config.addinivalue_line("markers", f"REQ-{rid}: requirement {rid} of the catalogue")
     config.stash[_STATE] = _RunState()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-bdd's own, which would make every tag a marker
 def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
     match = TAG.match(tag)
     if match:
@@ -55,7 +65,9 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
 
 
 def _requirements(item: pytest.Item) -> tuple[str, ...]:
-    return tuple(sorted({m.args[0] for m in item.iter_markers("requirement")}))
+    ids = {m.args[0] for m in item.iter_markers("requirement")}
+    ids |= {m.name.removeprefix("REQ-") for m in item.iter_markers() if m.name.startswith("REQ-")}
+    return tuple(sorted(ids))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -92,7 +104,20 @@ def _options(config: pytest.Config) -> TargetOptions:
 
         data = tomllib.loads(Path(config.getoption("kipu_config")).read_text())
         settings = IntegrationSettings.from_mapping(data.get("integration", {}))
-    return TargetOptions(name=name, profile=profile, settings=settings, pm=make_plugin_manager())
+    extra = [_load_plugin(spec) for spec in config.getoption("kipu_plugin")]
+    pm = make_plugin_manager(blocked=config.getoption("kipu_block"), extra=extra)
+    return TargetOptions(name=name, profile=profile, settings=settings, pm=pm)
+
+
+def _load_plugin(spec: str) -> Any:
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, attr) if attr else module
+    except (ImportError, AttributeError) as exc:
+        raise pytest.UsageError(f"--kipu-plugin {spec}: {exc}") from None
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +185,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         if report.skipped and isinstance(report.longrepr, tuple):
             detail = str(report.longrepr[2]).removeprefix("Skipped: ")
         elif report.failed:
-            detail = str(report.longrepr).strip().splitlines()[-1][:300] if report.longrepr else ""
+            crash = getattr(report.longrepr, "reprcrash", None)
+            detail = (crash.message if crash else str(report.longrepr)).strip().splitlines()[0][:300]
         previous = state.outcomes.get(item.nodeid)
         if previous is None or previous[0] == "passed":
             state.outcomes[item.nodeid] = (report.outcome, detail)

@@ -7,7 +7,9 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 
 from . import openapi
-from .base import SystemContext, ApiError, ctx, install, json_body, load
+from kipu_harness.events import Problem
+
+from .base import ApiError, SystemContext, ctx, install, json_body, load
 from .validation import SEXES, Checker
 
 PROSPECT_FIELDS = (
@@ -30,6 +32,7 @@ OPENAPI = openapi.document(
         ("POST", "/crm/prospects/{prospect_id}/opportunities", "Create a treatment opportunity (WF-1.3)",
          openapi.fields(*OPPORTUNITY_FIELDS)),
         ("POST", "/crm/opportunities/{opportunity_id}/push", "Push the opportunity to the EMR for admission (WF-1.4)", None),
+        ("POST", "/crm/payers", "Refused with 403: payers are managed only in the RCM (SYS-04)", None),
     ],
 )
 
@@ -73,6 +76,14 @@ def create_prospect():
     record.update(insurance=[], created_at=ctx().clock.now().isoformat())
     prospect, _ = ctx().write(lambda tx: tx.insert("prospect", record), "prospect.created", kind="prospect")
     return jsonify({"prospect": prospect}), 201
+
+
+@prospects.route("/payers", methods=["POST"])
+@prospects.route("/payers/<payer_id>", methods=["PATCH", "PUT", "DELETE"])
+def payer_write(payer_id: str | None = None):
+    """SYS-04: the CRM records which payer a prospect names, but never creates or edits one."""
+    raise ApiError(403, "payers are managed only in the RCM",
+                   [Problem("payer", "cannot be created or edited in the CRM; manage payers in the RCM")])
 
 
 @prospects.get("/prospects")

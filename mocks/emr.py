@@ -52,6 +52,9 @@ OPENAPI = openapi.document(
         ("POST", "/api/patients/{patient_id}/send_to_rcm", "Send to Kipu RCM from the Facesheet (WF-2.4)", None),
         ("POST", "/api/patients/{patient_id}/manage_insurance", "Manage Insurance (PAT-02)", None),
         ("POST", "/api/patients/{patient_id}/manage_review", "Manage Review (PAT-02)", None),
+        ("GET", "/api/settings/payors", "Payers (read-only: managed in the RCM, SYS-04)", None),
+        ("POST", "/api/settings/payors", "Refused with 403: payers are managed only in the RCM", None),
+        ("PATCH", "/api/patients/{patient_id}/insurances/{insurance_id}", "Refused with 403: insurance is owned by the RCM (SYS-03)", None),
     ],
 )
 
@@ -61,7 +64,38 @@ def create_app(context: SystemContext) -> Flask:
     install(app, context, OPENAPI)
     app.register_blueprint(patients)
     app.register_blueprint(crm_inbound)
+    app.register_blueprint(owned_elsewhere)
     return app
+
+
+# What the RCM owns (SYS-03, SYS-04): the EMR shows it but refuses to write it.
+owned_elsewhere = Blueprint("owned_elsewhere", __name__, url_prefix="/api")
+
+
+@owned_elsewhere.get("/settings/payors")
+def payors():
+    return page([], "payors")
+
+
+@owned_elsewhere.route("/settings/payors", methods=["POST"])
+@owned_elsewhere.route("/settings/payors/<payor_id>", methods=["PATCH", "PUT", "DELETE"])
+def payor_write(payor_id: str | None = None):
+    raise ApiError(403, "payers are managed only in the RCM",
+                   [Problem("payor", "cannot be created or edited in the EMR; manage payers in the RCM")])
+
+
+@owned_elsewhere.route("/patients/<patient_id>/insurances", methods=["POST"])
+@owned_elsewhere.route("/patients/<patient_id>/insurances/<insurance_id>", methods=["PATCH", "PUT", "DELETE"])
+def insurance_write(patient_id: str, insurance_id: str | None = None):
+    raise ApiError(403, "insurance is owned by the RCM",
+                   [Problem("insurance", "is entered in the RCM: use Manage Insurance")])
+
+
+@owned_elsewhere.route("/patients/<patient_id>/ur", methods=["POST"])
+@owned_elsewhere.route("/patients/<patient_id>/ur/<review_id>", methods=["PATCH", "PUT", "DELETE"])
+def review_write(patient_id: str, review_id: str | None = None):
+    raise ApiError(403, "utilization review is owned by the RCM",
+                   [Problem("utilization_review", "is entered in the RCM: use Manage Review")])
 
 
 patients = Blueprint("patients", __name__, url_prefix="/api/patients")
@@ -238,7 +272,12 @@ def update_patient(patient_id: str):
 
     def change(tx):
         patient = load(tx, "patient", patient_id)
+        readmission = (values.get("admission_date") and patient["discharge_date"]
+                       and values["admission_date"] > patient["discharge_date"])
         patient.update(values, last_updated_at=ctx().clock.now().isoformat())
+        if readmission:
+            # A new Admission Date after the discharge is a new stay: it has no discharge yet.
+            patient["discharge_date"] = None
         _check_dates(patient)
         tx.put("patient", patient)
         return patient

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import warnings
 from typing import Any
 
 from kipu_harness.events import Problem
@@ -118,7 +119,10 @@ class Checker:
 @functools.lru_cache(maxsize=1)
 def _icd10():
     # simple_icd_10_cm parses ~10 MB of XML on import (about 3 s): load it once, on first use.
-    import simple_icd_10_cm as icd
+    # It still reads its data with importlib.resources' legacy API; that warning is not ours.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd
 
     return icd
 

@@ -1,0 +1,1 @@
+"""What makes the conformance features run: pytest-bdd bindings and step definitions."""

@@ -1,0 +1,41 @@
+"""Fixtures every scenario starts with, and the step definitions (one module per system)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .steps.crm_steps import *  # noqa: F401,F403  (step definitions are fixtures)
+from .steps.emr_steps import *  # noqa: F401,F403
+from .steps.rcm_steps import *  # noqa: F401,F403
+from .steps.shared_steps import *  # noqa: F401,F403
+from .synthetic import faker_for
+
+
+@pytest.fixture
+def prospect():
+    """The scenario's CRM prospect; a Given or When step that makes one replaces it."""
+    return None
+
+
+@pytest.fixture
+def emr_patient():
+    """The scenario's EMR patient; steps that change it hand on the new state."""
+    return None
+
+
+@pytest.fixture
+def refusals() -> list:
+    """Refusals met by When steps, for the Then steps that expect one."""
+    return []
+
+
+@pytest.fixture
+def emr_replies() -> list:
+    """What the EMR said about the RCM after each user action (sent, or what was missing)."""
+    return []
+
+
+@pytest.fixture
+def fake(request: pytest.FixtureRequest):
+    """Faker seeded by the scenario's name: the same scenario always gets the same people."""
+    return faker_for(request.node.name)

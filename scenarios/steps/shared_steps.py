@@ -1,0 +1,37 @@
+"""Steps about more than one system: the systems' clock, refusals, the messages between them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pytest_bdd import given, parsers, then
+
+from ..vocabulary import TYPES
+
+
+@given(parsers.parse("the systems' date is {day:Date}", extra_types=TYPES))
+def pin_date(target, day):
+    when = dt.datetime.combine(day, dt.time(9, 0))
+    for control in target.controls.values():
+        control.pin_clock(when)
+
+
+@then(parsers.parse('the {system} refuses with status {status:d}, naming "{field}"'))
+def refused(refusals, system, status, field):
+    assert refusals, f"the {system} did not refuse"
+    who, refusal = refusals[-1]
+    assert who == system, f"the last refusal came from the {who}, not the {system}"
+    assert refusal.status == status, f"status {refusal.status}, expected {status}: {refusal}"
+    assert field in refusal.problems, f"the refusal names {sorted(refusal.problems)}, not {field!r}: {refusal}"
+
+
+@then(parsers.parse('the last HL7 message the RCM received has DG1 "{first}" starting {first_day:d} '
+                    'and DG1 "{second}" starting {second_day:d}'))
+def last_message_dg1(target, first, first_day, second, second_day):
+    import hl7
+
+    received = [e for e in target.controls["rcm"].journal("hl7") if e["summary"] == "received"]
+    assert received, "the RCM journal holds no HL7 message"
+    message = hl7.parse(received[-1]["body"].replace("\n", "\r"))
+    starts = {str(seg[3][0][0]): str(seg[5]) for seg in message.segments("DG1")}
+    assert starts.get(first) == str(first_day) and starts.get(second) == str(second_day), starts
