@@ -71,6 +71,21 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.profile, args.config):
         if path and not Path(path).is_file():
             raise ValueError(f"{path} does not exist")
+    if args.config:
+        from .settings import IntegrationSettings
+
+        IntegrationSettings.from_toml(Path(args.config))
+    if args.profile:
+        from .target import Profile
+
+        Profile.load(args.profile)  # a broken profile is a one-line error here, not a traceback later
+    if args.target:
+        from .plugin_manager import make_plugin_manager
+        from .target import collect_targets
+
+        known = collect_targets(make_plugin_manager())
+        if args.target not in known:
+            raise ValueError(f"unknown target {args.target!r}; known: {', '.join(sorted(known))}")
     pytest_args = [
         str(SCENARIOS),
         "-q", "-rfEs", "-p", "no:cacheprovider", "--strict-markers",
@@ -94,11 +109,7 @@ def mocks_up(args: argparse.Namespace) -> int:
     from .plugin_manager import make_plugin_manager
     from .settings import IntegrationSettings
 
-    settings = IntegrationSettings()
-    if args.config:
-        import tomllib
-
-        settings = IntegrationSettings.from_mapping(tomllib.loads(Path(args.config).read_text()).get("integration", {}))
+    settings = IntegrationSettings.from_toml(Path(args.config)) if args.config else IntegrationSettings()
     from kipu_harness.mocks import MockSuite
     from kipu_harness.mocks.serve import ServedSuite
 

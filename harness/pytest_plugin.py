@@ -22,6 +22,7 @@ class _RunState:
         self.scenarios: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.outcomes: dict[str, tuple[str, str]] = {}
         self.target_name = "not started"
+        self.pm = None  # the run's plugin manager, with --kipu-plugin and --kipu-block applied
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,6 +79,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ids = _requirements(item)
         if ids:
             state.scenarios[item.nodeid] = (item.name, ids)
+    for item in items:
+        for mark in item.iter_markers("needs"):
+            if mark.args[0] not in CAPABILITIES:
+                raise pytest.UsageError(f"{item.nodeid}: @needs-{mark.args[0]} is not a capability; "
+                                        f"known: {', '.join(CAPABILITIES)}")
     if not state.scenarios:
         return
     catalogue = load_catalogue()
@@ -92,7 +98,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _options(config: pytest.Config) -> TargetOptions:
-    from .plugin_manager import make_plugin_manager
     from .settings import IntegrationSettings
 
     profile_path = config.getoption("profile")
@@ -100,13 +105,28 @@ def _options(config: pytest.Config) -> TargetOptions:
     profile = Profile.load(profile_path) if profile_path else None
     settings = profile.settings if profile else IntegrationSettings()
     if config.getoption("kipu_config"):
-        import tomllib
+        settings = load_settings(config.getoption("kipu_config"))
+    return TargetOptions(name=name, profile=profile, settings=settings, pm=_plugin_manager(config))
 
-        data = tomllib.loads(Path(config.getoption("kipu_config")).read_text())
-        settings = IntegrationSettings.from_mapping(data.get("integration", {}))
-    extra = [_load_plugin(spec) for spec in config.getoption("kipu_plugin")]
-    pm = make_plugin_manager(blocked=config.getoption("kipu_block"), extra=extra)
-    return TargetOptions(name=name, profile=profile, settings=settings, pm=pm)
+
+def _plugin_manager(config: pytest.Config) -> Any:
+    """One plugin manager per run, with the run's --kipu-plugin and --kipu-block applied."""
+    from .plugin_manager import make_plugin_manager
+
+    state = config.stash[_STATE]
+    if state.pm is None:
+        extra = [_load_plugin(spec) for spec in config.getoption("kipu_plugin")]
+        state.pm = make_plugin_manager(blocked=config.getoption("kipu_block"), extra=extra)
+    return state.pm
+
+
+def load_settings(path: str) -> Any:
+    from .settings import IntegrationSettings
+
+    try:
+        return IntegrationSettings.from_toml(Path(path))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _load_plugin(spec: str) -> Any:
@@ -136,13 +156,10 @@ def harness_target(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def target(harness_target: Target, request: pytest.FixtureRequest) -> Target:
     """The target for one scenario: skipped if it lacks a needed capability, reset if it can be."""
-    for mark in request.node.iter_markers("needs"):
-        capability = mark.args[0]
-        if capability not in CAPABILITIES:
-            raise pytest.UsageError(f"@needs-{capability}: unknown capability; known: {', '.join(CAPABILITIES)}")
-        if capability not in harness_target.capabilities:
-            pytest.skip(f"target {harness_target.name} does not declare capability "
-                        f"'{capability}' ({CAPABILITIES[capability]})")
+    missing = sorted({m.args[0] for m in request.node.iter_markers("needs")} - harness_target.capabilities)
+    if missing:
+        pytest.skip(f"target {harness_target.name} does not declare "
+                    + ", ".join(f"capability '{c}' ({CAPABILITIES[c]})" for c in missing))
     if "reset" in harness_target.capabilities:
         harness_target.reset()
     return harness_target
@@ -230,8 +247,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     result = _result(session.config)
     if not directory or result is None:
         return
-    from .plugin_manager import make_plugin_manager
-
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
-    make_plugin_manager().hook.harness_write_reports(result=result, directory=path)
+    _plugin_manager(session.config).hook.harness_write_reports(result=result, directory=path)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 REQUIRED_DEMOGRAPHICS = (
@@ -30,9 +33,8 @@ class IntegrationSettings:
     diagnosis_order: str = "principal-then-added"
     # PAT-16: the vendor's cap on diagnoses sent per patient.
     max_diagnoses: int = 18
-    # AMB-05: the time the RCM gets when the EMR holds only a date.
+    # AMB-05: the time the RCM gets when the EMR holds only a date (facility wall clock).
     default_time: str = "00:00"
-    facility_timezone: str = "America/New_York"
     # AMB-08: what a re-send after discharge does to the RCM treatment episode.
     resend_after_discharge: str = "keep-episode"
     # WF-2.2: the demographic fields an admission needs.
@@ -53,8 +55,17 @@ class IntegrationSettings:
         values = dict(values)
         if "required_demographics" in values:
             values["required_demographics"] = tuple(values["required_demographics"])
-        if "default_time" in values:
-            hh, _, mm = str(values["default_time"]).partition(":")
-            if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
-                raise ValueError(f"[integration] default_time = {values['default_time']!r}: expected HH:MM")
+        if "default_time" in values and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(values["default_time"])):
+            raise ValueError(f"[integration] default_time = {values['default_time']!r}: expected HH:MM")
         return cls(**values)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> "IntegrationSettings":
+        """The ``[integration]`` table of a TOML file (a profile or a settings file)."""
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ValueError(f"{path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path} is not valid TOML: {exc}") from None
+        return cls.from_mapping(data.get("integration", {}))

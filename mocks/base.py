@@ -135,14 +135,15 @@ def ctx() -> SystemContext:
 
 # -- helpers for handlers ------------------------------------------------------------------
 
-_SSN = re.compile(r"\b(\d{3})-?(\d{2})-?(\d{4})\b")
+# 123-45-6789 or 123456789 standing alone; not a ZIP+4 (12345-6789) or a longer number.
+_SSN = re.compile(r"(?<![\w-])(?:(\d{3})-(\d{2})-(\d{4})|(\d{3})(\d{2})(\d{4}))(?![\w-])")
 _SSN_FIELD = re.compile(r'("ssn"\s*:\s*")([^"]*)(")', re.I)
 
 
 def mask_ssn(text: str) -> str:
     """Mask anything shaped like an SSN: logs and journals never hold one in clear."""
     text = _SSN_FIELD.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), text)
-    return _SSN.sub(lambda m: "***-**-" + m.group(3), text)
+    return _SSN.sub(lambda m: "***-**-" + (m.group(3) or m.group(6)), text)
 
 
 def _mask(value: str) -> str:
@@ -195,7 +196,12 @@ def install(app: Flask, context: SystemContext, openapi: dict[str, Any]) -> None
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
         code = exc.code or 500
-        return jsonify({"errors": exc.description or exc.name, "status_code": code}), code
+        response = jsonify({"errors": exc.description or exc.name, "status_code": code})
+        # Keep what the exception says besides its body, such as Allow on a 405.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
@@ -211,7 +217,7 @@ def install(app: Flask, context: SystemContext, openapi: dict[str, Any]) -> None
     def _journal(response: Response) -> Response:
         if not request.path.startswith(CONTROL_PREFIX) and request.path != "/openapi.json":
             summary = f"{request.method} {request.full_path.rstrip('?')} -> {response.status_code}"
-            context.journal("http", summary, getattr(g, "kipu_body", ""))
+            context.journal("http", mask_ssn(summary), getattr(g, "kipu_body", ""))
         return response
 
     @app.get("/openapi.json")

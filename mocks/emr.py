@@ -116,11 +116,13 @@ def present(patient: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(items: list[dict[str, Any]], key: str):
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-        per = min(100, max(1, int(request.args.get("per", 20))))
-    except ValueError:
-        raise ApiError(400, "page and per must be integers", [Problem("page", "must be an integer")]) from None
+    numbers = {}
+    for name, default in (("page", 1), ("per", 20)):
+        try:
+            numbers[name] = max(1, int(request.args.get(name, default)))
+        except ValueError:
+            raise ApiError(400, f"{name} must be an integer", [Problem(name, "must be an integer")]) from None
+    number, per = numbers["page"], min(100, numbers["per"])
     total = len(items)
     pages = max(1, math.ceil(total / per))
     chunk = items[(number - 1) * per : number * per]
@@ -146,9 +148,10 @@ def _check(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     c.unknown(set(WRITE_FIELDS))
     today = ctx().clock.today()
     values = {
-        "first_name": c.text("first_name", required=creating),
+        # A PATCH may leave the names out, but not blank them: the RCM needs them on every send.
+        "first_name": c.text("first_name", required=creating or "first_name" in data),
         "middle_name": c.text("middle_name"),
-        "last_name": c.text("last_name", required=creating),
+        "last_name": c.text("last_name", required=creating or "last_name" in data),
         "dob": c.date("dob", not_future_of=today),
         "gender": c.choice("gender", SEXES),
         "ssn": c.ssn("ssn"),

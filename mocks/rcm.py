@@ -61,20 +61,21 @@ def _new_patient(now: str, **ids: Any) -> dict[str, Any]:
 def receive_prospect():
     body = json_body()
     c = Checker(body)
+    c.unknown({"crm_prospect_id", "first_name", "middle_name", "last_name", "birthday", "phone"})
     prospect_id = body.get("crm_prospect_id")
-    if not isinstance(prospect_id, int):
+    if not isinstance(prospect_id, int) or isinstance(prospect_id, bool):
         c.problem("crm_prospect_id", "an integer is required")
     first, last = c.text("first_name", required=True), c.text("last_name", required=True)
+    middle, phone = c.text("middle_name") or "", c.phone("phone")
     birthday = c.date("birthday")
     c.done("invalid prospect")
-    middle = body.get("middle_name") or ""
 
     def change(tx):
         existing = tx.find("patient", crm_prospect_id=prospect_id)
         patient = existing[0] if existing else tx.insert("patient", _new_patient(ctx().clock.now().isoformat(), crm_prospect_id=prospect_id))
         if patient["status"] == PROSPECTIVE:  # the EMR owns the data once the patient is admitted
             patient["profile"].update(first_name=first, last_name=last, middle_initial=middle_initial(middle),
-                                      birthday=birthday.isoformat() if birthday else None, phone=body.get("phone"))
+                                      birthday=birthday.isoformat() if birthday else None, phone=phone)
         tx.put("patient", patient)
         return patient
 

@@ -149,6 +149,10 @@ def _send(context: EventContext, patient: dict[str, Any], trigger: str, *, conne
     control_id = uuid.uuid4().hex[:20]
     text = hl7v2.build_adt(trigger, adt, control_id=control_id, sent_at=context.now)
     context.enqueue(destination="rcm", wire="hl7v2", path="/rcm/hl7", body=text, key=control_id)
+    if left_out:
+        context.tx.journal(context.now.isoformat(), "integration",
+                           f"ADT^{trigger} {control_id}: diagnoses not sent (over the cap of "
+                           f"{context.settings.max_diagnoses}): {', '.join(left_out)}")
     if trigger != "A04":
         rcm = patient["rcm"]
         now = context.now.isoformat()

@@ -49,6 +49,8 @@ def local_target(options: TargetOptions) -> Target:
 
 
 def _mock_target(name: str, suite: Any, transports: dict[str, Any], *, closer: Any, outage: Any) -> Target:
+    # The mocks deliver within the request that caused the delivery, so what a scenario waits
+    # for is there at once; a short patience keeps a failing scenario from stalling the run.
     return Target(
         name=name,
         crm=CrmClient(transports["crm"]),
@@ -56,7 +58,7 @@ def _mock_target(name: str, suite: Any, transports: dict[str, Any], *, closer: A
         rcm=RcmClient(transports["rcm"]),
         capabilities=MOCK_CAPABILITIES,
         controls={system: MockControl(t) for system, t in transports.items()},
-        wait_timeout=5.0,
+        wait_timeout=1.0,
         closer=closer,
         outage=outage,
     )

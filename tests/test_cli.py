@@ -1,0 +1,111 @@
+"""The kipu-harness command: help, argument errors, and the suite against `mocks up` via a profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kipu_harness.cli import main
+from kipu_harness.waiting import eventually
+
+CLI = [sys.executable, "-m", "kipu_harness.cli"]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["mocks", "--help"], ["mocks", "up", "--help"], ["run", "--help"]])
+def test_every_command_has_help(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    assert "usage: kipu-harness" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, says", [
+    ([], "required"),
+    (["launch"], "invalid choice"),
+    (["run", "--frobnicate"], "unrecognized arguments"),
+    (["run", "--target", "local", "--profile", "x.toml"], "not allowed with"),
+    (["mocks", "up", "--crm-port", "eighty"], "invalid int value"),
+])
+def test_a_wrong_argument_is_one_line_and_exit_2(argv, says, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert says in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["run", "--target", "nope"], "unknown target 'nope'; known: inprocess, local, remote"),
+    (["run", "--profile", "missing.toml"], "missing.toml does not exist"),
+])
+def test_a_wrong_value_is_one_line_and_exit_2(argv, says, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+
+
+def test_a_broken_profile_is_one_line_and_exit_2(capsys, tmp_path):
+    profile = tmp_path / "p.toml"
+    profile.write_text('[systems.crm]\nurl = "http://127.0.0.1:1"\n')
+    assert main(["run", "--profile", str(profile), "--reports", str(tmp_path / "r")]) == 2
+    assert "[systems.emr] needs a url" in capsys.readouterr().err
+
+
+@pytest.fixture
+def mocks_up(tmp_path):
+    """`kipu-harness mocks up` on free ports, as a user would start it; stopped with Ctrl-C."""
+    profile = tmp_path / "mocks.toml"
+    process = subprocess.Popen(
+        CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0",
+               "--mllp-port", "0", "--profile-out", str(profile)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=30, what="mocks up")
+        yield profile
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "kipu-harness mocks are up" in out and "RCM MLLP" in out and out.rstrip().endswith("stopped.")
+
+
+def run_cli(*args, cwd):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(CLI + ["run", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_the_suite_passes_through_a_profile_pointing_at_mocks_up(mocks_up, tmp_path):
+    reports = tmp_path / "reports"
+    done = run_cli("--profile", str(mocks_up), "--reports", str(reports), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "requirements (remote (kipu-harness mocks))" in done.stdout
+    requirements = json.loads((reports / "requirements.json").read_text())
+    covered = [r for r in requirements["requirements"] if r["catalogue_status"] == "covered"]
+    assert covered and all(r["outcome"] == "passed" for r in covered)
+    cucumber = json.loads((reports / "cucumber.json").read_text())
+    tags = {t["name"] for feature in cucumber for element in feature["elements"] for t in element["tags"]}
+    assert {"REQ-SYS-05", "REQ-PAT-16", "needs-clock"} <= tags
+    assert (reports / "junit.xml").read_text().count("<testcase") > 50
+
+
+def test_a_real_system_in_the_profile_removes_mock_only_capabilities(mocks_up, tmp_path):
+    # As a vendor would: their EMR is real (here: the same server, but not marked mocked), so
+    # nothing may be reset and the scenarios that need the clock or the journal are skipped.
+    profile = tmp_path / "vendor.toml"
+    profile.write_text(mocks_up.read_text().replace(
+        "[systems.emr]\n", "[systems.emr]\n# the vendor's own EMR\n").replace(
+        "mocked = true\n\n[systems.rcm]", "mocked = false\n\n[systems.rcm]"))
+    assert "mocked = false" in profile.read_text()
+    done = run_cli("--profile", str(profile), "--reports", str(tmp_path / "r"), "--", "-k", "PAT-17 or DG1 or diagnosis",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "does not declare capability 'clock'" in done.stdout, done.stdout
+    assert "SKIPPED" in done.stdout and " passed" in done.stdout, done.stdout

@@ -1,0 +1,351 @@
+"""The pytest plugin, run for real on small suites written into pytester's directory.
+
+Each suite has its own ``features/`` directory, named by the ``kipu_features_dir`` ini option,
+so the traceability check looks there and never at the project's feature files.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from kipu_harness.catalogue import load_catalogue
+
+pytest_plugins = ["pytester"]
+
+COVERED = sorted(rid for rid, req in load_catalogue().items() if req.status == "covered")
+PLANNED = sorted(rid for rid, req in load_catalogue().items() if req.status == "planned")
+
+STEPS = textwrap.dedent('''
+    import pytest
+    from pytest_bdd import given, parsers, scenarios, then
+
+    scenarios("features/under_test.feature")
+
+
+    @given("nothing in particular")
+    def nothing():
+        pass
+
+
+    @given("the target of the run")
+    def the_target(target):
+        assert target is not None
+
+
+    @then(parsers.parse("the scenario proves {rid}"))
+    def proves(request, rid):
+        ids = sorted(m.args[0] for m in request.node.iter_markers("requirement"))
+        assert ids == [rid], ids
+
+
+    @then(parsers.parse("the example proves {rid}"))
+    def example_proves(request, rid):
+        assert request.node.get_closest_marker("REQ-" + rid) is not None
+''')
+
+BARE_PLUGIN = textwrap.dedent('''
+    from kipu_harness import hookimpl
+    from kipu_harness.target import Target
+
+
+    class BarePlugin:
+        @hookimpl
+        def harness_register_targets(self, register):
+            register("bare", self.build, description="no systems and no capabilities")
+
+        @staticmethod
+        def build(options):
+            return Target(name="bare", crm=None, emr=None, rcm=None, capabilities=frozenset())
+
+
+    plugin = BarePlugin()
+
+
+    class ReportWriter:
+        @hookimpl
+        def harness_write_reports(self, result, directory):
+            outcomes = {row.requirement.id: row.outcome for row in result.by_requirement()}
+            (directory / "vendor-report.txt").write_text(f"PAT-04 {outcomes['PAT-04']}\\n")
+
+
+    writer = ReportWriter()
+''')
+
+RUN = ("--strict-markers", "-p", "no:cacheprovider")
+
+
+def coverage_feature(ids) -> str:
+    """One trivial scenario per requirement ID: what the traceability check needs to see."""
+    lines = ["Feature: Catalogue coverage", ""]
+    for rid in ids:
+        lines += [f"  @REQ-{rid}", f"  Scenario: covers {rid}", "    Given nothing in particular", ""]
+    return "\n".join(lines)
+
+
+def make_suite(pytester: pytest.Pytester, feature: str, *, covered=tuple(COVERED)) -> None:
+    """features/under_test.feature (run) plus features/coverage.feature (only read for tags)."""
+    features = pytester.path / "features"
+    features.mkdir(exist_ok=True)
+    if covered:
+        (features / "coverage.feature").write_text(coverage_feature(covered))
+    (features / "under_test.feature").write_text(textwrap.dedent(feature))
+    pytester.makeini("[pytest]\nkipu_features_dir = features\n")
+    pytester.makepyfile(test_under_test=STEPS)
+
+
+def output(result: pytest.RunResult) -> str:
+    return "\n".join(result.outlines + result.errlines)
+
+
+# --- requirement markers ------------------------------------------------------------------------
+
+
+def test_req_tag_becomes_a_requirement_marker(pytester):
+    make_suite(pytester, """
+        Feature: Tagged
+          @REQ-PAT-04
+          Scenario: a tagged scenario
+            Given nothing in particular
+            Then the scenario proves PAT-04
+    """)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_examples_tags_count_as_requirements(pytester, tmp_path):
+    # PAT-05 is tagged only on an Examples block: it must satisfy traceability and be reported.
+    make_suite(pytester, """
+        Feature: Outline
+          Scenario Outline: the <thing> arrives
+            Given nothing in particular
+            Then the example proves PAT-05
+
+            @REQ-PAT-05
+            Examples: things
+              | thing |
+              | one   |
+              | two   |
+    """, covered=[rid for rid in COVERED if rid != "PAT-05"])
+    reports = tmp_path / "reports"
+    result = pytester.runpytest(*RUN, "--kipu-reports", str(reports))
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    rows = {row["id"]: row for row in json.loads((reports / "requirements.json").read_text())["requirements"]}
+    assert rows["PAT-05"]["outcome"] == "passed"
+    assert len(rows["PAT-05"]["scenarios"]) == 2
+
+
+def test_unknown_requirement_id_fails_the_run(pytester):
+    make_suite(pytester, """
+        Feature: Unknown
+          @REQ-PAT-99
+          Scenario: names a requirement that does not exist
+            Given nothing in particular
+    """)
+    result = pytester.runpytest(*RUN)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    text = output(result)
+    assert "PAT-99" in text
+    assert "not in the requirement catalogue" in text
+    # the rest of the catalogue is covered: the unknown ID is the only problem
+    assert "is marked covered" not in text
+    result.assert_outcomes()  # nothing ran
+
+
+# --- traceability -------------------------------------------------------------------------------
+
+
+def test_covered_requirement_without_scenario_fails_the_run(pytester):
+    assert "SYS-01" in COVERED
+    make_suite(pytester, """
+        Feature: Only one
+          @REQ-PAT-04
+          Scenario: a tagged scenario
+            Given nothing in particular
+    """, covered=())
+    result = pytester.runpytest(*RUN)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    text = output(result)
+    assert "requirement traceability" in text
+    assert "SYS-01 is marked covered in the catalogue but no scenario is tagged @REQ-SYS-01" in text
+    assert "PAT-04 is marked covered" not in text
+    result.assert_outcomes()
+
+
+def test_one_missing_covered_requirement_is_named_alone(pytester):
+    make_suite(pytester, """
+        Feature: Tagged
+          @REQ-PAT-04
+          Scenario: a tagged scenario
+            Given nothing in particular
+    """, covered=[rid for rid in COVERED if rid != "WF-2.3"])
+    result = pytester.runpytest(*RUN)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    text = output(result)
+    assert "WF-2.3 is marked covered" in text
+    assert text.count("is marked covered") == 1
+
+
+def test_features_dir_covering_the_catalogue_passes(pytester):
+    make_suite(pytester, """
+        Feature: Tagged
+          @REQ-PAT-04
+          Scenario: a tagged scenario
+            Given nothing in particular
+    """)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(passed=1)
+    assert "requirement traceability" not in output(result)
+
+
+# --- capabilities -------------------------------------------------------------------------------
+
+CAPABILITY_FEATURE = """
+    Feature: Capabilities
+      @REQ-PAT-04 @needs-clock
+      Scenario: needs the clock
+        Given the target of the run
+
+      @REQ-PAT-08
+      Scenario: needs nothing
+        Given the target of the run
+"""
+
+
+def test_scenario_needing_a_missing_capability_is_skipped_with_reason(pytester):
+    make_suite(pytester, CAPABILITY_FEATURE)
+    pytester.makepyfile(bare_plugin=BARE_PLUGIN)
+    pytester.syspathinsert()
+    result = pytester.runpytest(*RUN, "-rs", "--target", "bare", "--kipu-plugin", "bare_plugin:plugin")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        "SKIPPED *target bare does not declare capability 'clock'*",
+    ])
+    # the requirements summary gives the reason too
+    result.stdout.fnmatch_lines(["PAT-04 skipped: *capability 'clock'*"])
+
+
+def test_unknown_capability_is_a_usage_error(pytester):
+    make_suite(pytester, """
+        Feature: Bogus
+          @REQ-PAT-04 @needs-bogus
+          Scenario: needs something nobody has
+            Given the target of the run
+    """)
+    pytester.makepyfile(bare_plugin=BARE_PLUGIN)
+    pytester.syspathinsert()
+    result = pytester.runpytest(*RUN, "--target", "bare", "--kipu-plugin", "bare_plugin:plugin")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # found at collection, before anything runs
+    text = output(result)
+    assert "@needs-bogus is not a capability" in text
+    assert "known: reset, journal, clock, outbox" in text
+    assert "1 passed" not in text
+
+
+def test_unknown_kipu_plugin_is_a_usage_error(pytester):
+    make_suite(pytester, CAPABILITY_FEATURE)
+    result = pytester.runpytest(*RUN, "--target", "bare", "--kipu-plugin", "no_such_kipu_module:plugin")
+    assert result.ret != pytest.ExitCode.OK
+    assert "--kipu-plugin no_such_kipu_module:plugin" in output(result)
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def test_reports_are_written_per_requirement(pytester, tmp_path):
+    make_suite(pytester, """
+        Feature: Tagged
+          @REQ-PAT-04
+          Scenario: a tagged scenario
+            Given nothing in particular
+    """)
+    reports = tmp_path / "out" / "reports"
+    result = pytester.runpytest(*RUN, "--kipu-reports", str(reports))
+    result.assert_outcomes(passed=1)
+
+    data = json.loads((reports / "requirements.json").read_text())
+    rows = {row["id"]: row for row in data["requirements"]}
+    assert set(rows) == set(load_catalogue())
+    assert rows["PAT-04"]["outcome"] == "passed"
+    assert [s["name"] for s in rows["PAT-04"]["scenarios"]] == ["test_a_tagged_scenario"]
+    assert rows["SYS-01"]["outcome"] == "not run"
+    assert rows["SYS-01"]["scenarios"] == []
+    assert PLANNED and all(rows[rid]["outcome"] == "planned" for rid in PLANNED)
+    assert data["summary"] == {"passed": 1, "not run": len(COVERED) - 1, "planned": len(PLANNED)}
+
+    markdown = (reports / "requirements.md").read_text()
+    assert "| PAT-04 | passed |" in markdown
+    assert "| SYS-01 | not run |" in markdown
+
+    result.stdout.re_match_lines([r"=+ requirements \(.*\) =+"])
+    result.stdout.fnmatch_lines([f"requirement reports: {reports / 'requirements.md'}"])
+
+
+def test_report_writer_given_with_kipu_plugin_writes_its_report(pytester, tmp_path):
+    """--kipu-plugin registers a plugin "for the run": its harness_write_reports is part of it."""
+    make_suite(pytester, """
+        Feature: Tagged
+          @REQ-PAT-04
+          Scenario: a tagged scenario
+            Given the target of the run
+    """)
+    pytester.makepyfile(bare_plugin=BARE_PLUGIN)
+    pytester.syspathinsert()
+    reports = tmp_path / "reports"
+    result = pytester.runpytest(*RUN, "--kipu-reports", str(reports), "--target", "bare",
+                                "--kipu-plugin", "bare_plugin:plugin", "--kipu-plugin", "bare_plugin:writer")
+    result.assert_outcomes(passed=1)  # the run's plugins were loaded: the bare target was found
+    assert json.loads((reports / "requirements.json").read_text())["target"] == "bare"
+    assert (reports / "requirements.json").is_file()  # the built-in writer still runs
+    assert (reports / "vendor-report.txt").read_text() == "PAT-04 passed\n"
+
+
+def test_failed_scenario_is_reported_as_failed(pytester, tmp_path):
+    make_suite(pytester, """
+        Feature: Failing
+          @REQ-PAT-04
+          Scenario: proves the wrong thing
+            Given nothing in particular
+            Then the scenario proves PAT-08
+    """)
+    reports = tmp_path / "reports"
+    result = pytester.runpytest(*RUN, "--kipu-reports", str(reports))
+    result.assert_outcomes(failed=1)
+    rows = {row["id"]: row for row in json.loads((reports / "requirements.json").read_text())["requirements"]}
+    assert rows["PAT-04"]["outcome"] == "failed"
+    assert rows["PAT-04"]["scenarios"][0]["detail"]
+
+
+def test_no_reports_without_the_option(pytester):
+    make_suite(pytester, """
+        Feature: Tagged
+          @REQ-PAT-04
+          Scenario: a tagged scenario
+            Given nothing in particular
+    """)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(passed=1)
+    assert not list(pytester.path.rglob("requirements.json"))
+    # the summary section is shown whether or not files are written
+    result.stdout.re_match_lines([r"=+ requirements \(.*\) =+"])
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def test_unknown_target_lists_the_known_ones(pytester):
+    make_suite(pytester, """
+        Feature: Target
+          @REQ-PAT-04
+          Scenario: uses the target
+            Given the target of the run
+    """)
+    result = pytester.runpytest(*RUN, "--target", "nope")
+    assert result.ret != pytest.ExitCode.OK
+    text = output(result)
+    assert "unknown target 'nope'" in text
+    assert "known: inprocess, local, remote" in text
