@@ -65,6 +65,12 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
     return None
 
 
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    # pytest-bdd reports only the Scenario's own tags; a requirement tagged on an Examples block
+    # must reach cucumber.json too, so the rendered scenario (one per example row) gets it.
+    scenario.tags |= {f"REQ-{rid}" for rid in _requirements(request.node)}
+
+
 def _requirements(item: pytest.Item) -> tuple[str, ...]:
     ids = {m.args[0] for m in item.iter_markers("requirement")}
     ids |= {m.name.removeprefix("REQ-") for m in item.iter_markers() if m.name.startswith("REQ-")}

@@ -90,7 +90,8 @@ def admission_problems(patient: dict[str, Any], settings: Any) -> list[Problem]:
         problems.append(Problem("mr_number", "is required for admission: generate the MR Number"))
     for name in settings.required_demographics:
         if not patient.get(name):
-            problems.append(Problem(name, "is a required demographic field"))
+            # Named as the user writes it: Kipu reads `state` but writes `address_state`.
+            problems.append(Problem("address_state" if name == "state" else name, "is a required demographic field"))
     if not patient.get("diagnoses"):
         problems.append(Problem("diagnoses", "at least one diagnosis code is required"))
     return problems
