@@ -194,11 +194,6 @@ def eventually(target: Target):
     return functools.partial(wait, timeout=target.wait_timeout)
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    config = getattr(report, "config", None)  # not set by pytest; see pytest_runtest_makereport
-    del config
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield

@@ -16,7 +16,7 @@ REQUIRED_DEMOGRAPHICS = (
     "gender",
     "address_street",
     "address_city",
-    "state",
+    "address_state",
     "address_zip",
     "phone",
 )
@@ -37,7 +37,7 @@ class IntegrationSettings:
     default_time: str = "00:00"
     # AMB-08: what a re-send after discharge does to the RCM treatment episode.
     resend_after_discharge: str = "keep-episode"
-    # WF-2.2: the demographic fields an admission needs.
+    # WF-2.2: the demographic fields an admission needs, by the EMR's write names.
     required_demographics: tuple[str, ...] = REQUIRED_DEMOGRAPHICS
 
     @classmethod

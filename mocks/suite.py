@@ -6,7 +6,6 @@ In-process, a system reaches another through its Flask test client; served on lo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +71,3 @@ class InProcessLinks:
     def send_hl7(self, text: str) -> str:
         response = self._client("rcm").post("/rcm/hl7", data=text, content_type="text/plain")
         return response.get_data(as_text=True).replace("\n", "\r")
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)

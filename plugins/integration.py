@@ -89,9 +89,9 @@ def admission_problems(patient: dict[str, Any], settings: Any) -> list[Problem]:
     if not patient.get("mr_number"):
         problems.append(Problem("mr_number", "is required for admission: generate the MR Number"))
     for name in settings.required_demographics:
-        if not patient.get(name):
-            # Named as the user writes it: Kipu reads `state` but writes `address_state`.
-            problems.append(Problem("address_state" if name == "state" else name, "is a required demographic field"))
+        # Settings use the EMR's write names; the record keeps Kipu's read name `state`.
+        if not patient.get("state" if name == "address_state" else name):
+            problems.append(Problem(name, "is a required demographic field"))
     if not patient.get("diagnoses"):
         problems.append(Problem("diagnoses", "at least one diagnosis code is required"))
     return problems
