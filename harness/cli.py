@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--crm-port", type=int, default=8101, help="CRM HTTP port (default 8101; 0 = any free port)")
     up.add_argument("--emr-port", type=int, default=8102, help="EMR HTTP port (default 8102)")
     up.add_argument("--rcm-port", type=int, default=8103, help="RCM HTTP port (default 8103)")
+    up.add_argument("--payer-port", type=int, default=8104, help="mock payer/clearinghouse HTTP port (default 8104)")
     up.add_argument("--mllp-port", type=int, default=2575, help="RCM MLLP port for HL7 v2 (default 2575)")
     up.add_argument("--data", default=".kipu-harness/data", help="folder for the SQLite files (default .kipu-harness/data)")
     up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
@@ -115,7 +116,8 @@ def mocks_up(args: argparse.Namespace) -> int:
 
     suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data)
     served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port,
-                         ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port})
+                         ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port,
+                                "payer": args.payer_port})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("kipu-harness mocks are up:")

@@ -7,6 +7,7 @@ the problems the system named, so negative scenarios can assert on them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from .model import Patient, Prospect, RcmPatient, TreatmentOpportunity
@@ -144,6 +145,56 @@ class EmrClient:
         """One of the Facesheet actions: mr_number, send_to_rcm, manage_insurance, manage_review."""
         return self._patient(self.http.request("POST", f"/api/patients/{patient.id}/{action}"))
 
+    def open_window(self, patient: Patient, scope: str) -> "Window":
+        """Manage Insurance (scope "insurance") or Manage Review ("review"): the link into the RCM."""
+        self.action(patient, f"manage_{scope}")
+        window = self.last_extra["window"]
+        return Window(window["path"], window["token"], window["expires_at"])
+
+    def insurances(self, patient: Patient) -> list[dict[str, Any]]:
+        params = {"phi_level": "high", "patient_master_id": patient.patient_master_id, "insurance_detail": "v121"}
+        return _ok(self.http.request("GET", f"/api/patients/{patient.id}", params=params))["patient"]["insurances"]
+
+    def utilization_reviews(self, patient: Patient) -> list[dict[str, Any]]:
+        params = {"patient_master_id": patient.patient_master_id}
+        return _ok(self.http.request("GET", f"/api/patients/{patient.id}/ur", params=params))["patient"]["utilization_reviews"]
+
+    def latest(self, resource: str, start: str, end: str) -> list[dict[str, Any]]:
+        """/api/insurances/latest or /api/utilization_reviews/latest, every page."""
+        rows, page = [], 1
+        while True:
+            body = _ok(self.http.request("GET", f"/api/{resource}/latest",
+                                         params={"start_date": start, "end_date": end, "page": page, "per": 100}))
+            rows += body[resource]
+            if int(body["pagination"]["current_page"]) >= int(body["pagination"]["total_pages"]):
+                return rows
+            page += 1
+
+    def edit_insurance(self, patient: Patient, insurance_id: int, **fields: Any) -> dict[str, Any]:
+        body = {"document": {"recipient_id": self.recipient_id, "data": fields}}
+        path = f"/api/patients/{patient.id}/insurances/{insurance_id}"
+        return _ok(self.http.request("PATCH", path, json_body=body))["insurance"]
+
+    def edit_utilization_review(self, patient: Patient, review_id: int, **fields: Any) -> dict[str, Any]:
+        body = {"document": {"recipient_id": self.recipient_id, "data": fields}}
+        return _ok(self.http.request("PATCH", f"/api/patients/{patient.id}/ur/{review_id}", json_body=body))["utilization_review"]
+
+    def add_care_level(self, name: str, days: dict[str, bool]) -> dict[str, Any]:
+        body = {"care_level_name": name, "days_of_the_week": days}
+        return _ok(self.http.request("POST", "/api/care_levels", json_body=body))["care_level"]
+
+    def care_levels(self) -> list[dict[str, Any]]:
+        return _ok(self.http.request("GET", "/api/care_levels"))["care_levels"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A Manage Insurance / Manage Review link: a path in the RCM and its token."""
+
+    path: str
+    token: str
+    expires_at: str
+
 
 class RcmClient:
     def __init__(self, transport: Transport):
@@ -163,6 +214,59 @@ class RcmClient:
     def send_hl7(self, text: str) -> Reply:
         return self.http.request("POST", "/rcm/hl7", text=text)
 
+    # -- payers and insurance (the RCM user's own screens) --------------------------------------
+    def add_payer(self, **fields: Any) -> dict[str, Any]:
+        return _ok(self.http.request("POST", "/rcm/payers", json_body=fields))["payer"]
+
+    def payers(self) -> list[dict[str, Any]]:
+        return _ok(self.http.request("GET", "/rcm/payers"))["payers"]
+
+    def save_insurance(self, patient_id: int, episode_id: int, insurance_id: int | None = None,
+                       **fields: Any) -> dict[str, Any]:
+        path = f"/rcm/patients/{patient_id}/episodes/{episode_id}/insurances"
+        if insurance_id is None:
+            return _ok(self.http.request("POST", path, json_body=fields))["insurance"]
+        return _ok(self.http.request("PATCH", f"{path}/{insurance_id}", json_body=fields))["insurance"]
+
+    def verify_insurance(self, patient_id: int, episode_id: int, insurance_id: int, by: str) -> dict[str, Any]:
+        path = f"/rcm/patients/{patient_id}/episodes/{episode_id}/insurances/{insurance_id}/verify"
+        return _ok(self.http.request("POST", path, json_body={"verified_by": by}))["insurance"]
+
+    def check_eligibility(self, patient_id: int, episode_id: int, insurance_id: int) -> dict[str, Any]:
+        path = f"/rcm/patients/{patient_id}/episodes/{episode_id}/insurances/{insurance_id}/eligibility"
+        return _ok(self.http.request("POST", path))["eligibility"]
+
+    def review_eligibility(self, patient_id: int, episode_id: int, insurance_id: int, by: str,
+                           note: str = "") -> dict[str, Any]:
+        path = f"/rcm/patients/{patient_id}/episodes/{episode_id}/insurances/{insurance_id}/eligibility/review"
+        return _ok(self.http.request("POST", path, json_body={"reviewed_by": by, "note": note}))["insurance"]
+
+    def save_authorization(self, patient_id: int, episode_id: int, kind: str = "utilization_reviews",
+                           review_id: int | None = None, **fields: Any) -> dict[str, Any]:
+        """A U/R entry, or (kind "standalone_authorizations") an authorization for ancillary services."""
+        path = f"/rcm/patients/{patient_id}/episodes/{episode_id}/{kind}"
+        if review_id is None:
+            return _ok(self.http.request("POST", path, json_body=fields))["authorization"]
+        return _ok(self.http.request("PATCH", f"{path}/{review_id}", json_body=fields))["authorization"]
+
+    # -- through a Manage Insurance / Manage Review window from the EMR ------------------------
+    def window(self, window: "Window", path: str = "", method: str = "GET", **fields: Any) -> Any:
+        return _ok(self.http.request(method, window.path + path, params={"token": window.token},
+                                     json_body=fields if method != "GET" else None))
+
+
+class PayerClient:
+    """The mock payer / clearinghouse: member outcomes for eligibility (capability "payer")."""
+
+    def __init__(self, transport: Transport):
+        self.http = transport
+
+    def set_member(self, member_id: str, outcome: str) -> dict[str, Any]:
+        return _ok(self.http.request("POST", "/payer/members", json_body={"member_id": member_id, "outcome": outcome}))
+
+    def send_270(self, text: str) -> Reply:
+        return self.http.request("POST", "/payer/x12/270", text=text)
+
 
 class MockControl:
     """The control routes only a mock has (capabilities: reset, journal, clock, outbox)."""
@@ -176,6 +280,9 @@ class MockControl:
     def journal(self, channel: str | None = None) -> list[dict[str, Any]]:
         params = {"channel": channel} if channel else None
         return _ok(self.http.request("GET", "/_mock/journal", params=params))["entries"]
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(_ok(self.http.request("GET", "/_mock/clock"))["now"])
 
     def pin_clock(self, when: dt.datetime | None) -> None:
         _ok(self.http.request("POST", "/_mock/clock", json_body={"now": when.isoformat() if when else None}))

@@ -89,6 +89,9 @@ class TreatmentEpisode:
     principal_diagnosis: str | None
     diagnoses: tuple[dict[str, Any], ...]
     policy_holder_gender: str | None
+    insurances: tuple[dict[str, Any], ...] = ()
+    utilization_reviews: tuple[dict[str, Any], ...] = ()
+    standalone_authorizations: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "TreatmentEpisode":
@@ -107,6 +110,9 @@ class TreatmentEpisode:
             principal_diagnosis=dx["principal_diagnosis"],
             diagnoses=tuple(dx["diagnoses"]),
             policy_holder_gender=intake["insurance"]["insurance_set"]["policy_holder"]["gender"],
+            insurances=tuple(intake["insurance"]["insurance_set"]["insurances"]),
+            utilization_reviews=tuple(data["scheduling_and_utilization"]["utilization_reviews"]),
+            standalone_authorizations=tuple(data["scheduling_and_utilization"]["standalone_authorizations"]),
         )
 
 

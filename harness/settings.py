@@ -24,6 +24,7 @@ REQUIRED_DEMOGRAPHICS = (
 _CHOICES = {
     "diagnosis_order": ("principal-then-added", "added"),
     "resend_after_discharge": ("keep-episode", "reopen"),
+    "auth_not_required_managed": ("nonmanaged", "managed"),
 }
 
 
@@ -37,6 +38,10 @@ class IntegrationSettings:
     default_time: str = "00:00"
     # AMB-08: what a re-send after discharge does to the RCM treatment episode.
     resend_after_discharge: str = "keep-episode"
+    # AMB-01: the EMR's Managed flag for "Authorized - Not Required" ("nonmanaged" or "managed").
+    auth_not_required_managed: str = "nonmanaged"
+    # WF-3.1/WF-4.1: how long a Manage Insurance / Manage Review link into the RCM stays valid.
+    window_ttl_minutes: int = 30
     # WF-2.2: the demographic fields an admission needs, by the EMR's write names.
     required_demographics: tuple[str, ...] = REQUIRED_DEMOGRAPHICS
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .clients import CrmClient, EmrClient, MockControl, RcmClient
+from .clients import CrmClient, EmrClient, MockControl, PayerClient, RcmClient
 from .settings import IntegrationSettings
 
 # What only a mock can do. A scenario that needs one is tagged @needs-<capability> and is
@@ -17,6 +17,7 @@ CAPABILITIES = {
     "journal": "shows the calls and messages a system received",
     "clock": "pins the systems' date and time",
     "outbox": "shows and re-delivers what a system has still to send",
+    "payer": "a mock payer whose members' eligibility outcomes can be set",
 }
 
 
@@ -36,6 +37,7 @@ class Target:
     crm: CrmClient
     emr: EmrClient
     rcm: RcmClient
+    payer: PayerClient | None = None
     capabilities: frozenset[str] = frozenset()
     controls: dict[str, MockControl] = field(default_factory=dict)
     wait_timeout: float = 5.0
@@ -122,8 +124,10 @@ class Profile:
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"profile {path} is not valid TOML: {exc}") from None
         systems = {}
-        for system in ("crm", "emr", "rcm"):
+        for system in ("crm", "emr", "rcm", "payer"):
             entry = data.get("systems", {}).get(system)
+            if system == "payer" and entry is None:
+                continue  # optional: a deployment's RCM may talk to a real clearinghouse
             if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
                 raise ValueError(f"profile {path}: [systems.{system}] needs a url")
             mllp = None

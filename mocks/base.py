@@ -56,6 +56,7 @@ class SystemContext:
     hooks: Any  # pm.hook of the plugin manager
     settings: Any
     clock: Clock
+    secret: bytes = b""  # shared by the EMR and RCM of one suite: signs Manage Insurance/Review links
     links: Any = None
     delivery_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,8 +141,18 @@ _SSN = re.compile(r"(?<![\w-])(?:(\d{3})-(\d{2})-(\d{4})|(\d{3})(\d{2})(\d{4}))(
 _SSN_FIELD = re.compile(r'("ssn"\s*:\s*")([^"]*)(")', re.I)
 
 
+_X12_SSN = re.compile(r"(REF\*SY\*)([^*~]*)")
+
+
 def mask_ssn(text: str) -> str:
-    """Mask anything shaped like an SSN: logs and journals never hold one in clear."""
+    """Mask anything shaped like an SSN: logs and journals never hold one in clear.
+
+    X12 is the exception to "any nine digits": its control numbers are nine digits too, and an
+    SSN can only stand in a REF*SY segment, so that is what is masked there.
+    """
+    if text.startswith("ISA"):
+        text = _X12_SSN.sub(lambda m: m.group(1) + _mask(m.group(2)), text)
+        return _SSN.sub(lambda m: "***-**-" + m.group(3) if m.group(3) else m.group(0), text)
     text = _SSN_FIELD.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), text)
     return _SSN.sub(lambda m: "***-**-" + (m.group(3) or m.group(6)), text)
 

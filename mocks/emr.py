@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, jsonify, request
 
 from kipu_harness.events import Problem
 
-from . import openapi
+from . import emr_mirror, openapi, windows
 from .base import ApiError, SystemContext, ctx, install, json_body, load
 from .validation import SEXES, Checker, icd10_billable
 
@@ -65,6 +65,7 @@ def create_app(context: SystemContext) -> Flask:
     app.register_blueprint(patients)
     app.register_blueprint(crm_inbound)
     app.register_blueprint(owned_elsewhere)
+    app.register_blueprint(emr_mirror.mirror)
     return app
 
 
@@ -85,14 +86,14 @@ def payor_write(payor_id: str | None = None):
 
 
 @owned_elsewhere.route("/patients/<patient_id>/insurances", methods=["POST"])
-@owned_elsewhere.route("/patients/<patient_id>/insurances/<insurance_id>", methods=["PATCH", "PUT", "DELETE"])
+@owned_elsewhere.route("/patients/<patient_id>/insurances/<insurance_id>", methods=["PUT", "DELETE"])
 def insurance_write(patient_id: str, insurance_id: str | None = None):
     raise ApiError(403, "insurance is owned by the RCM",
                    [Problem("insurance", "is entered in the RCM: use Manage Insurance")])
 
 
 @owned_elsewhere.route("/patients/<patient_id>/ur", methods=["POST"])
-@owned_elsewhere.route("/patients/<patient_id>/ur/<review_id>", methods=["PATCH", "PUT", "DELETE"])
+@owned_elsewhere.route("/patients/<patient_id>/ur/<review_id>", methods=["PUT", "DELETE"])
 def review_write(patient_id: str, review_id: str | None = None):
     raise ApiError(403, "utilization review is owned by the RCM",
                    [Problem("utilization_review", "is entered in the RCM: use Manage Review")])
@@ -244,8 +245,9 @@ def admissions():
 def get_patient(patient_id: str):
     with ctx().store.read() as tx:
         patient = load(tx, "patient", patient_id)
+        insurances = tx.find("insurance", patient_id=patient["id"])
     _require_master_id(patient)
-    return jsonify({"patient": present(patient)})
+    return jsonify({"patient": {**present(patient), "insurances": insurances}})
 
 
 @patients.get("/<patient_id>/diagnosis_history")
@@ -376,6 +378,13 @@ def _action(patient_id: str, action: str):
         return patient
 
     patient, extra = ctx().write(change, ACTIONS[action], kind="patient")
+    if action in ("manage_insurance", "manage_review"):
+        # The EMR hands the user into the RCM's entry for this patient: a scoped, expiring link.
+        scope = action.removeprefix("manage_")
+        token, window = windows.issue(ctx().secret, str(patient["id"]), scope, ctx().clock.now(),
+                                      ctx().settings.window_ttl_minutes)
+        extra["window"] = {"path": f"/rcm/window/{patient['id']}/{scope}", "token": token,
+                           "expires_at": window.expires_at.isoformat()}
     return jsonify({"patient": present(patient), **extra})
 
 

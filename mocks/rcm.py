@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from kipu_harness.events import Problem
 from kipu_harness.plugins import hl7v2
 
-from . import openapi
+from . import openapi, rcm_insurance, rcm_review, rcm_windows
 from .base import ApiError, SystemContext, ctx, install, json_body, load
 from .validation import Checker
 
@@ -37,6 +37,8 @@ def create_app(context: SystemContext) -> Flask:
     app = Flask("kipu_harness.mocks.rcm")
     install(app, context, OPENAPI)
     app.register_blueprint(rcm)
+    for blueprint in (rcm_insurance.payers, rcm_insurance.insurances, rcm_review.reviews, rcm_windows.window):
+        app.register_blueprint(blueprint)
     return app
 
 
@@ -140,7 +142,7 @@ def apply_adt(tx, message: "hl7v2.AdtMessage", context: SystemContext) -> dict[s
     )
     if message.trigger != "A04":
         patient["status"] = ADMITTED
-        _update_episode(patient, p, context.settings)
+        update_episode(patient, p, context.settings)
     patient["updated_at"] = now
     tx.put("patient", patient)
     return patient
@@ -158,7 +160,7 @@ def _find(tx, p: "hl7v2.AdtPatient") -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def _update_episode(patient: dict[str, Any], p: "hl7v2.AdtPatient", settings: Any) -> None:
+def update_episode(patient: dict[str, Any], p: "hl7v2.AdtPatient", settings: Any) -> None:
     admit = p.admit_at.strftime("%Y-%m-%d") if p.admit_at else None
     episodes = patient["treatment_episodes"]
     current = episodes[-1] if episodes else None
@@ -171,33 +173,71 @@ def _update_episode(patient: dict[str, Any], p: "hl7v2.AdtPatient", settings: An
     # AMB-08: a re-send after discharge keeps the episode; a new admission date after the
     # discharge opens a new one, unless the deployment reopens the old episode instead.
     if current is None or (readmission and settings.resend_after_discharge == "keep-episode"):
-        current = {"id": len(episodes) + 1, "intake": {}}
+        current = new_episode(len(episodes) + 1)
         episodes.append(current)
     ranked = sorted(p.diagnoses, key=lambda d: d.rank)
-    current["intake"] = {
-        "patient_profile": {
-            "medical_record_number": p.mr_number,
-            "address": p.address_street or None,
-            "city": p.address_city or None,
-            "state": p.address_state or None,
-            "zip_code": p.address_zip or None,
-        },
-        "admit_discharge": {
-            "admit_date": admit,
-            "admit_time": p.admit_at.strftime("%H:%M") if p.admit_at else None,
-            "discharge_date": p.discharge_at.strftime("%Y-%m-%d") if p.discharge_at else None,
-            "discharge_time": p.discharge_at.strftime("%H:%M") if p.discharge_at else None,
-        },
-        "behavioral_diagnoses": {
-            "admitting_diagnosis": ranked[0].code if ranked else None,
-            "principal_diagnosis": ranked[0].code if ranked else None,
-            "diagnoses": [
-                {"code": d.code, "description": d.description, "start_date": d.added_on.isoformat(), "rank": d.rank}
-                for d in ranked
-            ],
-        },
-        "insurance": {"insurance_set": {"policy_holder": {"gender": {"F": "Female", "M": "Male"}.get(p.sex, "Unknown")}}},
+    intake = current["intake"]
+    # The ADT owns these parts of the intake; insurance and U/R entered in the RCM stay as they are.
+    intake["patient_profile"] = {
+        "medical_record_number": p.mr_number,
+        "address": p.address_street or None,
+        "city": p.address_city or None,
+        "state": p.address_state or None,
+        "zip_code": p.address_zip or None,
     }
+    intake["admit_discharge"] = {
+        "admit_date": admit,
+        "admit_time": p.admit_at.strftime("%H:%M") if p.admit_at else None,
+        "discharge_date": p.discharge_at.strftime("%Y-%m-%d") if p.discharge_at else None,
+        "discharge_time": p.discharge_at.strftime("%H:%M") if p.discharge_at else None,
+    }
+    intake["behavioral_diagnoses"] = {
+        "admitting_diagnosis": ranked[0].code if ranked else None,
+        "principal_diagnosis": ranked[0].code if ranked else None,
+        "diagnoses": [
+            {"code": d.code, "description": d.description, "start_date": d.added_on.isoformat(), "rank": d.rank}
+            for d in ranked
+        ],
+    }
+    insurance_set = intake["insurance"]["insurance_set"]
+    insurance_set["policy_holder"]["gender"] = SEXES.get(p.sex, "Unknown")  # PAT-09
+    for insurance in insurance_set["insurances"]:
+        if insurance["policy_holder"]["relationship"] == "Self":
+            apply_self(insurance["policy_holder"], patient)
+
+
+SEXES = {"F": "Female", "M": "Male"}
+
+
+def new_episode(number: int) -> dict[str, Any]:
+    return {
+        "id": number,
+        "intake": {
+            "patient_profile": {},
+            "admit_discharge": {},
+            "behavioral_diagnoses": {"admitting_diagnosis": None, "principal_diagnosis": None, "diagnoses": []},
+            "insurance": {"insurance_set": {"policy_holder": {"gender": None}, "insurances": []}},
+        },
+        "scheduling_and_utilization": {"utilization_reviews": [], "standalone_authorizations": []},
+    }
+
+
+def apply_self(policy_holder: dict[str, Any], patient: dict[str, Any]) -> None:
+    """AMB-03/AMB-04: when the patient is the subscriber, the EMR's data is the policy holder's.
+
+    Name, birthday and gender come from the profile and the Birth Sex; SSN and address travel
+    with the patient send and land here, only for Self.
+    """
+    profile = patient["profile"]
+    episode = patient["treatment_episodes"][-1]["intake"] if patient["treatment_episodes"] else {}
+    address = episode.get("patient_profile", {})
+    gender = episode.get("insurance", {}).get("insurance_set", {}).get("policy_holder", {}).get("gender")
+    policy_holder.update(
+        first_name=profile["first_name"], last_name=profile["last_name"], birthday=profile["birthday"],
+        gender=gender or policy_holder.get("gender"),
+        ssn=profile["social_security_number"],
+        address={k: address.get(k) for k in ("address", "city", "state", "zip_code")},
+    )
 
 
 @rcm.get("/patients")

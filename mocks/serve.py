@@ -34,6 +34,14 @@ class NetworkLinks:
         except ValueError:
             return response.status_code, None
 
+    def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
+        try:
+            response = self._session.post(self.urls[system] + path, data=text.encode(),
+                                          headers={"Content-Type": "text/plain"}, timeout=30)
+        except requests.ConnectionError as exc:
+            raise ConnectionError(f"{system} unreachable: {exc}") from None
+        return response.status_code, response.text
+
     def send_hl7(self, text: str) -> str:
         if self.mllp is None:
             raise ConnectionError("no MLLP address for the RCM")

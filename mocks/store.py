@@ -65,6 +65,9 @@ class Tx:
             (kind, int(doc["id"]), json.dumps(doc, sort_keys=True)),
         )
 
+    def delete(self, kind: str, id: int) -> None:
+        self._conn.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, int(id)))
+
     def journal(self, at: str, channel: str, summary: str, body: str = "") -> None:
         self._conn.execute(
             "INSERT INTO journal (at, channel, summary, body) VALUES (?, ?, ?, ?)",

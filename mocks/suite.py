@@ -6,17 +6,18 @@ In-process, a system reaches another through its Flask test client; served on lo
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
 from kipu_harness.settings import IntegrationSettings
 
-from . import crm, emr, rcm
+from . import crm, emr, payer, rcm
 from .base import Clock, SystemContext
 from .store import Store
 
-SYSTEMS = ("crm", "emr", "rcm")
-_FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_app}
+SYSTEMS = ("crm", "emr", "rcm", "payer")
+_FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_app, "payer": payer.create_app}
 
 
 class MockSuite:
@@ -28,9 +29,10 @@ class MockSuite:
         self.data_dir = Path(data_dir) if data_dir else None
         self.contexts: dict[str, SystemContext] = {}
         self.apps: dict[str, Any] = {}
+        secret = secrets.token_bytes(32)
         for system in SYSTEMS:
             store = Store(self.data_dir / f"{system}.db" if self.data_dir else ":memory:")
-            context = SystemContext(system, store, pm.hook, self.settings, self.clock)
+            context = SystemContext(system, store, pm.hook, self.settings, self.clock, secret)
             self.contexts[system] = context
             self.apps[system] = _FACTORIES[system](context)
         self.use_links(InProcessLinks(self.apps))
@@ -71,3 +73,8 @@ class InProcessLinks:
     def send_hl7(self, text: str) -> str:
         response = self._client("rcm").post("/rcm/hl7", data=text, content_type="text/plain")
         return response.get_data(as_text=True).replace("\n", "\r")
+
+    def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
+        """A request that waits for its answer (X12 270/271): not an outbox delivery."""
+        response = self._client(system).post(path, data=text, content_type="text/plain")
+        return response.status_code, response.get_data(as_text=True)

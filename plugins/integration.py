@@ -61,6 +61,8 @@ def _crm_event(event: SystemEvent, context: EventContext) -> None:
 # -- EMR -------------------------------------------------------------------------------------
 
 def _emr_event(event: SystemEvent, context: EventContext) -> None:
+    if event.name not in CONNECTS | RESENDS | {"patient.created"}:
+        return  # not an event about the patient's demographics
     patient = event.record
     connected = patient["rcm"]["connected"]
     if event.name == "patient.created":

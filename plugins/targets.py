@@ -6,7 +6,7 @@ import tempfile
 from typing import Any
 
 from kipu_harness import hookimpl
-from kipu_harness.clients import CrmClient, EmrClient, MockControl, RcmClient
+from kipu_harness.clients import CrmClient, EmrClient, MockControl, PayerClient, RcmClient
 from kipu_harness.target import CAPABILITIES, Target, TargetOptions
 from kipu_harness.transport import FlaskTransport, HttpTransport
 
@@ -56,6 +56,7 @@ def _mock_target(name: str, suite: Any, transports: dict[str, Any], *, closer: A
         crm=CrmClient(transports["crm"]),
         emr=EmrClient(transports["emr"]),
         rcm=RcmClient(transports["rcm"]),
+        payer=PayerClient(transports["payer"]),
         capabilities=MOCK_CAPABILITIES,
         controls={system: MockControl(t) for system, t in transports.items()},
         wait_timeout=1.0,
@@ -73,13 +74,17 @@ def remote_target(options: TargetOptions) -> Target:
     transports = {name: HttpTransport(address.url) for name, address in systems.items()}
     controls = {name: MockControl(transports[name]) for name, address in systems.items() if address.mocked}
     everything_mocked = len(controls) == len(systems)
+    capabilities = set(MOCK_CAPABILITIES) if everything_mocked else set()
+    if "payer" not in controls:
+        capabilities.discard("payer")
     return Target(
         name=f"remote ({options.profile.name})",
         crm=CrmClient(transports["crm"]),
         emr=EmrClient(transports["emr"]),
         rcm=RcmClient(transports["rcm"]),
+        payer=PayerClient(transports["payer"]) if "payer" in transports else None,
         # A capability is declared only when every system offers it; a real system has no reset.
-        capabilities=MOCK_CAPABILITIES if everything_mocked else frozenset(),
+        capabilities=frozenset(capabilities),
         controls=controls if everything_mocked else {},
         wait_timeout=options.profile.wait_timeout,
     )

@@ -6,9 +6,11 @@ import pytest
 
 from .steps.crm_steps import *  # noqa: F401,F403  (step definitions are fixtures)
 from .steps.emr_steps import *  # noqa: F401,F403
+from .steps.insurance_steps import *  # noqa: F401,F403
 from .steps.rcm_steps import *  # noqa: F401,F403
+from .steps.review_steps import *  # noqa: F401,F403
 from .steps.shared_steps import *  # noqa: F401,F403
-from .synthetic import faker_for
+from kipu_harness.synthetic import faker_for
 
 
 @pytest.fixture
@@ -20,6 +22,12 @@ def prospect():
 @pytest.fixture
 def emr_patient():
     """The scenario's EMR patient; steps that change it hand on the new state."""
+    return None
+
+
+@pytest.fixture
+def window():
+    """The Manage Insurance / Manage Review link the scenario opened last."""
     return None
 
 

@@ -41,7 +41,8 @@ COMPLETE = {
 }
 
 # The record kinds each system keeps (what "nothing was written" compares).
-KINDS = {"crm": ("prospect", "opportunity"), "emr": ("patient",), "rcm": ("patient",)}
+KINDS = {"crm": ("prospect", "opportunity"), "emr": ("patient", "insurance", "utilization_review", "care_level"),
+         "rcm": ("patient", "payer"), "payer": ("member",)}
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Mocks:
     crm: FlaskClient
     emr: FlaskClient
     rcm: FlaskClient
+    payer: FlaskClient
 
     def client(self, system: str) -> FlaskClient:
         return getattr(self, system)
@@ -61,7 +63,7 @@ def pm():
 
 
 def _mocks(suite: MockSuite) -> Mocks:
-    return Mocks(suite, *(suite.apps[s].test_client() for s in ("crm", "emr", "rcm")))
+    return Mocks(suite, *(suite.apps[s].test_client() for s in ("crm", "emr", "rcm", "payer")))
 
 
 @pytest.fixture
@@ -657,6 +659,7 @@ MAIN_ROUTES = {
     "emr": {"/api/patients", "/api/patients/census", "/api/patients/{patient_id}",
             "/api/patients/{patient_id}/send_to_rcm", "/api/patients/{patient_id}/mr_number"},
     "rcm": {"/rcm/prospects", "/rcm/hl7", "/rcm/patients", "/rcm/patients/{patient_id}"},
+    "payer": {"/payer/members", "/payer/x12/270"},
 }
 
 
@@ -717,6 +720,7 @@ def test_reset_empties_the_store_and_unpins_the_clock(mocks, system):
     pin_clock(mocks, "2001-02-03T04:05:06")
     admit(mocks)
     mocks.crm.post("/crm/prospects", json={"first_name": "Ann", "last_name": "Lee"})
+    mocks.payer.post("/payer/members", json={"member_id": "M1", "outcome": "inactive"})
     assert state(mocks.suite)[system] != {**{k: [] for k in KINDS[system]}, "outbox": []}
     response = mocks.client(system).post("/_mock/reset")
     assert response.status_code == 200 and response.get_json() == {"system": system, "reset": True}
@@ -781,7 +785,7 @@ def test_an_admitted_patients_ssn_is_masked_in_every_journal(mocks):
     for system, text in texts.items():
         assert SSN not in text, system
         assert SSN_DIGITS not in text, system
-    for system in SYSTEMS:
+    for system in ("crm", "emr", "rcm"):  # the payer never receives an SSN here
         assert MASKED in texts[system], system
     assert any(MASKED in b for b in hl7_bodies)
 
@@ -821,7 +825,7 @@ def test_records_survive_a_restart_on_the_same_folder(pm, tmp_path):
         outbox_before = m.emr.get("/_mock/outbox").get_json()["deliveries"]
     finally:
         suite.close()
-    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["crm.db", "emr.db", "rcm.db"]
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["crm.db", "emr.db", "payer.db", "rcm.db"]
 
     suite = MockSuite(pm, data_dir=tmp_path)
     try:

@@ -6,7 +6,7 @@ from pytest_bdd import given, parsers, then, when
 
 from kipu_harness.clients import Refusal
 
-from ..synthetic import demographics
+from kipu_harness.synthetic import demographics
 from ..vocabulary import ACTIONS, EMR_FIELDS, MISSING, TYPES, PersonName
 
 

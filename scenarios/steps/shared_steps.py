@@ -16,6 +16,13 @@ def pin_date(target, day):
         control.pin_clock(when)
 
 
+@given(parsers.parse("the systems' time moves on by {minutes:d} minutes"))
+def time_moves_on(target, minutes):
+    now = target.controls["emr"].now()
+    for control in target.controls.values():
+        control.pin_clock(now + dt.timedelta(minutes=minutes))
+
+
 @then(parsers.parse('the {system} refuses with status {status:d}, naming "{field}"'))
 def refused(refusals, system, status, field):
     assert refusals, f"the {system} did not refuse"

@@ -1,0 +1,87 @@
+"""Electronic eligibility from the RCM (WF-3.4): build a 270 from the insurance set, exchange it
+with the payer, read the 271, and keep both in the journal and the result on the insurance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kipu_harness.events import Problem
+from kipu_harness.plugins import x12_eligibility as x12
+
+from .base import ApiError, SystemContext, load
+from .rcm_insurance import episode_of, insurance_set
+
+# The billing facility the 270 names as information receiver (2100B). The Konnector settings of
+# a later issue replace this; the NPI passes the Luhn check over 80840 + NPI.
+FACILITY_NAME, FACILITY_NPI = "KIPU HARNESS RECOVERY", "1234567893"
+GENDER_CODES = {"Female": "F", "Male": "M"}
+
+
+def _party(member_id: str, first: str, last: str, birthday: str | None, gender: str | None) -> x12.Party:
+    if not birthday:
+        raise ApiError(422, "eligibility needs a birthday", [Problem("policy_holder.birthday", "is required for a 270")])
+    return x12.Party(member_id=member_id, first_name=first or "", last_name=last or "",
+                     dob=dt.date.fromisoformat(birthday), gender=GENDER_CODES.get(gender or "", "U"))
+
+
+def build_request(patient: dict[str, Any], entry: dict[str, Any], today: dt.date, trace: str) -> x12.EligibilityRequest:
+    holder, payer = entry["policy_holder"], entry["payer"]
+    subscriber = _party(holder["insurance_id"], holder["first_name"], holder["last_name"], holder["birthday"],
+                        holder["gender"])
+    dependent = None
+    if holder["relationship"] != "Self":
+        profile = patient["profile"]
+        gender = patient["treatment_episodes"][-1]["intake"]["insurance"]["insurance_set"]["policy_holder"]["gender"]
+        dependent = _party("", profile["first_name"], profile["last_name"], profile["birthday"], gender)
+    return x12.EligibilityRequest(
+        payer_name=payer["name"], payer_id=payer["payer_id"], provider_name=FACILITY_NAME, provider_npi=FACILITY_NPI,
+        subscriber=subscriber, dependent=dependent, service_date=today, trace_number=trace,
+    )
+
+
+def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insurance_id: Any) -> dict[str, Any]:
+    with context.store.transaction() as tx:
+        patient = load(tx, "patient", patient_id)
+        entry = next((e for e in insurance_set(episode_of(patient, episode_id)) if str(e["id"]) == str(insurance_id)),
+                     None)
+        if entry is None:
+            raise ApiError(404, f"insurance {insurance_id} not found", [Problem("insurance_id", "not in this episode")])
+        control = tx.insert("x12_interchange", {"at": context.clock.now().isoformat()})["id"]
+    request = build_request(patient, entry, context.clock.today(), trace=f"{patient['id']}-{insurance_id}-{control}")
+    envelope = x12.Envelope(sender_id="KIPURCM", receiver_id=entry["payer"]["payer_id"], interchange_control=control,
+                            group_control=control, transaction_control=control, created_at=context.clock.now())
+    inquiry = x12.build_270(request, envelope)
+    context.journal("x12", f"270 sent to {entry['payer']['name']} (ISA13 {control:09d})", inquiry)
+    try:
+        status, reply = context.links.exchange("payer", "/payer/x12/270", inquiry)
+    except ConnectionError as exc:
+        raise ApiError(503, "the payer cannot be reached", [Problem("payer", str(exc))]) from None
+    if status != 200:
+        raise ApiError(502, "the payer refused the 270", [Problem("x12", reply[:300])])
+    context.journal("x12", "271 received", reply)
+    try:
+        answer = x12.parse_271(reply)
+    except x12.X12Error as exc:
+        raise ApiError(502, "the payer's 271 is not valid", [Problem("x12", str(exc))]) from None
+    result = {
+        "status": answer.status,
+        "benefits": [{"info": b.info, "service_types": list(b.service_types),
+                      "authorization_required": b.authorization_required, "message": b.message}
+                     for b in answer.benefits],
+        "reject_reason": answer.reject_reason,
+        "trace_number": answer.trace_number,
+        "checked_at": context.clock.now().isoformat(),
+        "reviewed": None,
+    }
+
+    def change(tx):
+        fresh = load(tx, "patient", patient_id)
+        for e in insurance_set(episode_of(fresh, episode_id)):
+            if str(e["id"]) == str(insurance_id):
+                e["eligibility"] = result
+        tx.put("patient", fresh)
+        return fresh
+
+    context.write(change, "eligibility.checked")
+    return result

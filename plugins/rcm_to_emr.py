@@ -1,0 +1,77 @@
+"""The reference integration from the RCM to the EMR: insurance (INS-01..15) and utilization
+reviews (AUTH-01..12), sent whenever they are saved in the RCM, the RCM being their source of truth.
+
+Each save sends the episode's whole Insurance Set (or all its U/R), so the EMR's mirror becomes
+exactly what the RCM holds, and an edit made only in the EMR is overwritten (INS-15).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from kipu_harness import hookimpl
+from kipu_harness.events import EventContext, SystemEvent
+
+PRIORITY = {"primary": "Primary", "secondary": "Secondary", "tertiary": "Tertiary"}
+# AUTH-07: the EMR shows both kinds of authorized as Approved.
+EMR_STATUS = {"Authorized": "Approved", "Authorized - Not Required": "Approved"}
+
+
+@hookimpl
+def harness_system_event(event: SystemEvent, context: EventContext) -> None:
+    if event.system != "rcm" or not event.record.get("emr_patient_id"):
+        return
+    episode = next((e for e in event.record["treatment_episodes"] if e["id"] == event.data.get("episode_id")), None)
+    if episode is None:
+        return
+    if event.name == "insurance.saved":
+        body = {"emr_patient_id": event.record["emr_patient_id"],
+                "insurances": [emr_insurance(i) for i in episode["intake"]["insurance"]["insurance_set"]["insurances"]]}
+        path = "/api/integrations/rcm/insurances"
+    elif event.name == "utilization_review.saved":
+        body = {"emr_patient_id": event.record["emr_patient_id"],
+                "utilization_reviews": [emr_review(r) for r in episode["scheduling_and_utilization"]["utilization_reviews"]]}
+        path = "/api/integrations/rcm/utilization_reviews"
+    else:
+        return
+    context.enqueue(destination="emr", wire="json", path=path, body=json.dumps(body),
+                    key=f"rcm-{event.name}-{event.record['id']}-{uuid.uuid4().hex[:12]}")
+    context.response["emr"] = {"sent": True}
+
+
+def emr_insurance(entry: dict[str, Any]) -> dict[str, Any]:
+    """One row of the Insurance table per field; subscriber SSN and address are the EMR's own."""
+    holder, payer = entry["policy_holder"], entry["payer"]
+    return {
+        "rcm_insurance_id": entry["id"],
+        "insurance_company": payer["name"],                  # INS-03
+        "policy_no": holder["insurance_id"],                  # INS-04
+        "plan_name": holder["plan_name"],                     # INS-05
+        "effective_date": entry["effective_date"],            # INS-06
+        "insurance_type": PRIORITY[entry["priority"]],        # INS-07
+        "insurance_phone": payer.get("phone"),                # INS-08
+        "subscriber_first_name": holder["first_name"],        # INS-09
+        "subscriber_last_name": holder["last_name"],
+        "subscriber_relationship": holder["relationship"],    # INS-10
+        "subscriber_DOB": holder["birthday"],                 # INS-12
+        "subscriber_gender": holder["gender"],                # INS-13
+    }
+
+
+def emr_review(review: dict[str, Any]) -> dict[str, Any]:
+    """One row of the Authorizations table per field; Managed and Days of Week are the EMR's."""
+    return {
+        "rcm_review_id": review["id"],
+        "start_date": review["start_date"],                   # AUTH-02
+        "end_date": review["end_date"],                       # AUTH-03
+        "number_of_days": review["units"],                    # AUTH-04
+        "authorization_date": review["start_date"],           # AUTH-05
+        "authorization_number": review["authorization_number"],  # AUTH-06
+        "status": EMR_STATUS.get(review["authorization_status"], review["authorization_status"]),  # AUTH-07
+        "authorization_status": review["authorization_status"],  # for the EMR's Managed (AUTH-08)
+        "level_of_care": review["service"],                   # AUTH-09
+        "next_review": review["um_follow_up_date"],           # AUTH-10
+        "insurance": review["payer"]["name"] if review["payer"] else None,  # AUTH-12
+    }

@@ -1,0 +1,131 @@
+"""Steps for Step 4 and the Authorizations table: U/R and standalone authorizations."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_bdd import given, parsers, then, when
+
+from ..vocabulary import TYPES
+from .insurance_steps import _ids, payer_id
+from .rcm_steps import rcm_patient
+
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# The Authorizations table, EMR column -> how to read it from the EMR's utilization review.
+EMR_REVIEW = {
+    "Start Date": lambda r: r["start_date"],
+    "End Date": lambda r: r["end_date"],
+    "# of Days": lambda r: str(r["number_of_days"]),
+    "Auth Date": lambda r: r["authorization_date"],
+    "Authorization #": lambda r: r["authorization_number"],
+    "Status": lambda r: r["status"],
+    "Managed": lambda r: r["managed"],
+    "Level of Care": lambda r: r["level_of_care"],
+    "Next Review": lambda r: r["next_review"],
+    "Days of Week": lambda r: ", ".join(d for d in DAYS if (r["days_of_week"] or {}).get(d)),
+    "Insurance": lambda r: r["insurance"],
+}
+
+
+@given(parsers.parse('the EMR\'s level of care "{name}" runs "{days}"'))
+def care_level(emr, name, days):
+    if not any(c["care_level_name"] == name for c in emr.care_levels()):
+        running = {d.strip() for d in days.split(",")}
+        emr.add_care_level(name, {d: d in running for d in DAYS})
+
+
+def _review(service, start, end, units, status, **extra):
+    return {"service": service, "start_date": start.isoformat(), "end_date": end.isoformat(), "units": units,
+            "authorization_status": status,
+            "authorization_number": extra.pop("authorization_number", "AUTH-0001" if status == "Authorized" else None),
+            **extra}
+
+
+UR = '"{service}" from {start:Date} to {end:Date} with {units:d} units, "{status}"'
+
+
+@when(parsers.parse(f"the user adds a U/R for {UR}, through the window", extra_types=TYPES))
+def add_through_window(rcm, window, service, start, end, units, status):
+    rcm.window(window, "/utilization_reviews", "POST", **_review(service, start, end, units, status))
+
+
+@given(parsers.parse(f"the RCM user adds a U/R for {UR}", extra_types=TYPES))
+@when(parsers.parse(f"the RCM user adds a U/R for {UR}", extra_types=TYPES))
+def rcm_adds(rcm, eventually, emr_patient, service, start, end, units, status):
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), **_review(service, start, end, units, status))
+
+
+@when(parsers.parse(f"the RCM user adds a standalone authorization for {UR}", extra_types=TYPES))
+def rcm_adds_standalone(rcm, eventually, emr_patient, service, start, end, units, status):
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), kind="standalone_authorizations",
+                           **_review(service, start, end, units, status))
+
+
+@when("the RCM user saves this utilization review for the patient:")
+def rcm_saves_table(rcm, eventually, emr_patient, datatable):
+    row = dict(zip(datatable[0], datatable[1]))
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), service=row["service"],
+                           start_date=row["start date"], end_date=row["end date"], units=int(row["units"]),
+                           authorization_number=row["authorization number"], authorization_status=row["status"],
+                           um_follow_up_date=row["UM follow-up date"], payer=payer_id(rcm, row["payer"]))
+
+
+@when(parsers.parse('the RCM user finalizes the U/R as "{status}" with authorization number "{number}" and '
+                    '{units:d} units'))
+def finalize(rcm, eventually, emr_patient, status, number, units):
+    review = rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews[-1]
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), review_id=review["id"], authorization_status=status,
+                           authorization_number=number, units=units)
+
+
+@then(parsers.parse("the RCM holds {count:d} utilization review for the patient"))
+def rcm_count(rcm, eventually, emr_patient, count):
+    assert len(rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews) == count
+
+
+@then(parsers.parse('the RCM holds a standalone authorization for "{service}" for the patient'))
+def rcm_standalone(rcm, eventually, emr_patient, service):
+    held = rcm_patient(rcm, emr_patient, eventually).episodes[-1].standalone_authorizations
+    assert [a["service"] for a in held] == [service]
+
+
+def emr_review(emr, emr_patient):
+    reviews = emr.utilization_reviews(emr_patient)
+    assert len(reviews) == 1, f"expected one utilization review in the EMR, found {len(reviews)}"
+    return reviews[0]
+
+
+@then(parsers.parse("the EMR shows {count:d} utilization review for the patient, from the RCM"))
+def emr_count(emr, eventually, emr_patient, count):
+    eventually(lambda: len(emr.utilization_reviews(emr_patient)) == count, what=f"{count} U/R in the EMR")
+    assert all(r["rcm_review_id"] for r in emr.utilization_reviews(emr_patient))
+
+
+@then(parsers.parse('the EMR\'s utilization review shows "{value:Text}" as "{field}"', extra_types=TYPES))
+def emr_shows(emr, eventually, emr_patient, value, field):
+    def probe():
+        actual = EMR_REVIEW[field](emr_review(emr, emr_patient))
+        assert actual == value, f"EMR {field}: expected {value!r}, found {actual!r}"
+        return True
+
+    eventually(probe, what=f"the EMR's U/R shows {value!r} as {field}")
+
+
+@then(parsers.parse('the EMR\'s utilization review shows status "{status}", authorization number "{number}" and '
+                    '{days:d} days'))
+def emr_finalized(emr, eventually, emr_patient, status, number, days):
+    eventually(lambda: (lambda r: (r["status"], r["authorization_number"], r["number_of_days"]) == (status, number, days))(
+        emr_review(emr, emr_patient)), what="the EMR shows the finalized U/R")
+
+
+@when(parsers.parse('the EMR user changes the utilization review\'s authorization number to "{value}" in the EMR'))
+def emr_local_edit(emr, eventually, emr_patient, value):
+    review = eventually(lambda: emr_review(emr, emr_patient), what="the U/R reached the EMR")
+    emr.edit_utilization_review(emr_patient, review["id"], authorization_number=value)
+
+
+@then("the last message the RCM sent to the EMR has no days of the week")
+def no_days_sent(target):
+    sent = [d for d in target.controls["rcm"].outbox() if d["path"].endswith("/utilization_reviews")]
+    body = json.loads(sent[-1]["body"])
+    assert body["utilization_reviews"] and all("days_of_week" not in r for r in body["utilization_reviews"])
