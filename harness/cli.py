@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
     up.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the integration settings")
     up.add_argument("--profile-out", metavar="FILE", help="also write a --profile TOML pointing at these mocks")
+    up.add_argument("--seed", type=int, metavar="N",
+                    help="start empty mocks with a synthetic census drawn from seed N (same seed, same census)")
+    up.add_argument("--census", type=int, default=12, metavar="SIZE",
+                    help="how many people --seed creates (default 12: a third prospects, the rest admitted)")
 
     run = commands.add_parser("run", help="run the conformance suite and write reports",
                               description="Run the conformance suite, print a per-requirement summary and write "
@@ -115,6 +119,12 @@ def mocks_up(args: argparse.Namespace) -> int:
     from kipu_harness.mocks.serve import ServedSuite
 
     suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data)
+    seeded = None
+    if args.seed is not None:
+        from kipu_harness.mocks import census
+
+        if census.is_empty(suite):
+            seeded = census.seed(suite, args.seed, args.census)
     served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port,
                          ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port,
                                 "payer": args.payer_port})
@@ -125,6 +135,9 @@ def mocks_up(args: argparse.Namespace) -> int:
         print(f"  {system.upper()}  {url}   (OpenAPI: {url}/openapi.json)")
     print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
     print(f"  data: {'memory' if args.memory else Path(args.data).resolve()}")
+    if args.seed is not None:
+        print(f"  census (seed {args.seed}): " + (", ".join(f"{n} {k}" for k, n in seeded.items()) if seeded
+                                                   else "not seeded, the data folder already has patients"))
     if args.profile_out:
         write_profile(Path(args.profile_out), served)
         print(f"  profile: {args.profile_out}")

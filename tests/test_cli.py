@@ -109,3 +109,36 @@ def test_a_real_system_in_the_profile_removes_mock_only_capabilities(mocks_up, t
     assert done.returncode == 0, done.stdout[-3000:]
     assert "does not declare capability 'clock'" in done.stdout, done.stdout
     assert "SKIPPED" in done.stdout and " passed" in done.stdout, done.stdout
+
+
+def test_mocks_up_with_a_seed_starts_with_a_census_once(tmp_path):
+    """`--seed N` fills empty mocks through their own APIs; a restart on the same data keeps it."""
+    import requests
+
+    data, profile = tmp_path / "data", tmp_path / "p.toml"
+
+    def up():
+        return subprocess.Popen(
+            CLI + ["mocks", "up", "--data", str(data), "--seed", "3", "--census", "6", "--profile-out", str(profile),
+                   "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def rcm_url():
+        import tomllib
+
+        return tomllib.loads(profile.read_text())["systems"]["rcm"]["url"]
+
+    outputs = []
+    for _ in range(2):
+        profile.unlink(missing_ok=True)
+        process = up()
+        try:
+            eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=60, what="mocks up")
+            patients = requests.get(rcm_url() + "/rcm/patients", timeout=10).json()["patients"]
+            assert len(patients) == 6
+            assert sorted(p["status"] for p in patients) == ["Admitted"] * 4 + ["Prospective Patient"] * 2
+        finally:
+            process.send_signal(signal.SIGINT)
+            outputs.append(process.communicate(timeout=30)[0])
+    assert "census (seed 3): 6 payers, 2 prospects, 4 admitted" in outputs[0]
+    assert "not seeded, the data folder already has patients" in outputs[1]
