@@ -22,6 +22,7 @@ Feature: Step 4 - Utilization review
     And the RCM user adds a U/R for "Residential" from 2026-03-02 to 2026-03-08 with 7 units, "Pending"
     When the RCM user finalizes the U/R as "Authorized" with authorization number "AUTH-778899" and 10 units
     Then the EMR's utilization review shows status "Approved", authorization number "AUTH-778899" and 10 days
+    And the EMR's utilization review shows "Aetna" as "Insurance"
 
   @REQ-PROC-03 @REQ-AUTH-13
   Scenario: A U/R plan covers the level of care; an ancillary service gets a standalone authorization

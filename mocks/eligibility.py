@@ -48,10 +48,16 @@ def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insuranc
         if entry is None:
             raise ApiError(404, f"insurance {insurance_id} not found", [Problem("insurance_id", "not in this episode")])
         control = tx.insert("x12_interchange", {"at": context.clock.now().isoformat()})["id"]
-    request = build_request(patient, entry, context.clock.today(), trace=f"{patient['id']}-{insurance_id}-{control}")
+    try:
+        request = build_request(patient, entry, context.clock.today(), trace=f"{patient['id']}-{insurance_id}-{control}")
+    except x12.X12Error as exc:
+        raise ApiError(422, "no 270 can be built from this insurance", [Problem("x12", str(exc))]) from None
     envelope = x12.Envelope(sender_id="KIPURCM", receiver_id=entry["payer"]["payer_id"], interchange_control=control,
                             group_control=control, transaction_control=control, created_at=context.clock.now())
-    inquiry = x12.build_270(request, envelope)
+    try:
+        inquiry = x12.build_270(request, envelope)
+    except x12.X12Error as exc:  # data the RCM holds but a 270 cannot carry: say which
+        raise ApiError(422, "no 270 can be built from this insurance", [Problem("x12", str(exc))]) from None
     context.journal("x12", f"270 sent to {entry['payer']['name']} (ISA13 {control:09d})", inquiry)
     try:
         status, reply = context.links.exchange("payer", "/payer/x12/270", inquiry)

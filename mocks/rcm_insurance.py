@@ -3,6 +3,7 @@ per treatment episode, verification, and electronic eligibility (X12 270/271).""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -29,6 +30,8 @@ def _check_payer(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     values = {k: c.text(k, required=creating and k != "phone") for k in ("name", "phone", "payer_id") if creating or k in body}
     if "phone" in values and values["phone"]:
         values["phone"] = c.phone("phone")
+    if values.get("payer_id") and not re.fullmatch(r"[A-Za-z0-9]{2,15}", values["payer_id"]):
+        c.problem("payer_id", "must be 2 to 15 letters or digits (the payer's X12 ID)")
     if creating or "claim_formats" in body:
         formats = body.get("claim_formats", list(CLAIM_FORMATS))
         if not isinstance(formats, list) or not formats or any(f not in CLAIM_FORMATS for f in formats):

@@ -23,6 +23,8 @@ reviews = Blueprint("reviews", __name__, url_prefix="/rcm")
 
 def check_review(tx, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     merged = {**(existing or {}), **body}
+    if existing and existing.get("payer") and "payer" not in body:
+        merged["payer"] = existing["payer"]["id"]  # stored as the payer itself; kept unless changed
     c = Checker(merged)
     c.problems += _unknown(body)
     start, end = c.date("start_date", required=True), c.date("end_date", required=True)

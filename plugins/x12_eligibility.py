@@ -305,8 +305,10 @@ def _check_request(request: EligibilityRequest) -> None:
     for party, loop in ((request.subscriber, "2100C"), (request.dependent, "2100D")):
         if party is None:
             continue
-        if not party.last_name or not party.first_name:
-            raise X12Error(f"NM103: {loop} needs both last name (NM103) and first name (NM104)")
+        # The payer searches by member id, or by name and birth date; a dependent has no id.
+        if (loop == "2100D" or not party.member_id) and not (party.last_name and party.first_name):
+            raise X12Error(f"NM103: {loop} needs last name (NM103) and first name (NM104)"
+                           f"{'' if loop == '2100D' else ' when there is no member id (NM109)'}")
         if party.gender not in _GENDERS:
             raise X12Error(f"DMG03: {loop} gender {party.gender!r} is not one of "
                            f"{', '.join(_GENDERS)}")
@@ -758,7 +760,8 @@ def _loops(segments: list[_Segment]) -> tuple[_Loop, ...]:
         if level is None:
             raise X12Error(f"HL03: level {code!r} in HL {n} is not one of {', '.join(_LEVELS)}")
         if level.parent is None and parent:
-            raise X12Error(f"HL02: HL {n} is an {level.what} (20) and cannot have parent {parent!r}")
+            raise X12Error(f"HL02: HL {n} is the {level.what} (20) and cannot have parent "
+                           f"{parent!r}")
         if level.parent is not None and levels.get(parent) != level.parent:
             raise X12Error(f"HL02: parent {parent!r} of HL {n} (level {code}) is not a level "
                            f"{level.parent} HL")

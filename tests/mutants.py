@@ -42,3 +42,40 @@ class ForgetsTheProspect:
         if event.system == "emr":
             event.record["crm_prospect_id"] = None
         integration.harness_system_event(event=event, context=context)
+
+
+def _rewriting(transform):
+    """A mutant of the RCM-to-EMR integration that alters each message body before it is queued."""
+    import dataclasses
+    import json
+
+    from kipu_harness.plugins import rcm_to_emr
+
+    class Mutant:
+        @hookimpl
+        def harness_system_event(self, event, context):
+            def enqueue(**delivery):
+                delivery["body"] = json.dumps(transform(json.loads(delivery["body"])))
+                context.enqueue(**delivery)
+
+            rcm_to_emr.harness_system_event(event=event, context=dataclasses.replace(context, enqueue=enqueue))
+
+    return Mutant()
+
+
+def _unmapped_status(body):
+    for review in body.get("utilization_reviews", []):
+        review["status"] = review["authorization_status"]
+    return body
+
+
+def _primary_only(body):
+    if "insurances" in body:
+        body["insurances"] = [i for i in body["insurances"] if i["insurance_type"] == "Primary"]
+    return body
+
+
+# Breaks AUTH-07: the EMR gets the RCM's status as is, "Authorized" instead of "Approved".
+StatusNotMapped = _rewriting(_unmapped_status)
+# Breaks WF-3.2/PROC-02: only the primary insurance of the Insurance Set reaches the EMR.
+OnlyPrimarySent = _rewriting(_primary_only)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REFERENCE = "kipu_harness.plugins.integration"
+RCM_TO_EMR = "kipu_harness.plugins.rcm_to_emr"
 
 # mutant -> (pytest options, requirement IDs whose scenarios must fail)
 MUTANTS = {
@@ -20,6 +21,10 @@ MUTANTS = {
     "prospect link lost": (
         ["--kipu-block", REFERENCE, "--kipu-plugin", "mutants:ForgetsTheProspect"], {"SYS-05", "WF-2.5"}),
     "all 19 diagnoses sent": (["--kipu-config", "{tmp}/cap.toml"], {"PAT-16"}),
+    "authorization status not mapped": (
+        ["--kipu-block", RCM_TO_EMR, "--kipu-plugin", "mutants:StatusNotMapped"], {"AUTH-07"}),
+    "secondary and tertiary insurance dropped": (
+        ["--kipu-block", RCM_TO_EMR, "--kipu-plugin", "mutants:OnlyPrimarySent"], {"WF-3.2", "PROC-02"}),
 }
 
 

@@ -34,10 +34,11 @@ REQUEST = EligibilityRequest(payer_name="ACME HEALTH", payer_id="ACME01",
                              trace_number="TRC-0001")
 WITH_DEPENDENT = replace(REQUEST, dependent=DEPENDENT)
 RCM = Envelope(sender_id="KIPURCM", receiver_id="ACMEPAYER", interchange_control=42,
-               group_control=7, transaction_control=1, created_at=dt.datetime(2026, 1, 15, 9, 30, 5))
+               group_control=7, transaction_control=1,
+               created_at=dt.datetime(2026, 1, 15, 9, 30, 5))
 PAYER = Envelope(sender_id="ACMEPAYER", receiver_id="KIPURCM", interchange_control=9001,
-                 group_control=3, transaction_control=12, created_at=dt.datetime(2026, 1, 15, 9, 30, 9),
-                 usage="P")
+                 group_control=3, transaction_control=12,
+                 created_at=dt.datetime(2026, 1, 15, 9, 30, 9), usage="P")
 
 
 def segments(text: str) -> list[str]:
@@ -169,7 +170,9 @@ def test_pyx12_envelope_reader_agrees(text):
     (lambda r: replace(r, provider_npi="1234567890"), "NM109: "),
     (lambda r: replace(r, provider_npi="12345"), "NM109: "),
     (lambda r: replace(r, subscriber=replace(SUBSCRIBER, gender="X")), "DMG03: "),
-    (lambda r: replace(r, dependent=replace(DEPENDENT, first_name="")), "NM103: "),
+    (lambda r: replace(r, dependent=replace(DEPENDENT, first_name="")), "NM103: 2100D"),
+    (lambda r: replace(r, subscriber=replace(SUBSCRIBER, member_id="", last_name="")),
+     "NM103: 2100C"),
     (lambda r: replace(r, service_types=()), "EQ01: "),
     (lambda r: replace(r, service_types=("MHX",)), "EQ01: "),
     (lambda r: replace(r, service_types=["30"]), "EQ01: "),
@@ -201,10 +204,14 @@ def test_build_271_refuses_unknown_outcome():
 
 # --------------------------------------------------------------------------- round trips
 
-@pytest.mark.parametrize("request_", [REQUEST, WITH_DEPENDENT,
-                                      replace(REQUEST, trace_number="", service_types=("MH",)),
-                                      replace(WITH_DEPENDENT,
-                                              dependent=replace(DEPENDENT, member_id="D55"))])
+@pytest.mark.parametrize("request_", [
+    REQUEST,
+    WITH_DEPENDENT,
+    replace(REQUEST, trace_number="", service_types=("MH",)),
+    replace(REQUEST, subscriber=replace(SUBSCRIBER, first_name="", last_name="")),
+    replace(REQUEST, subscriber=replace(SUBSCRIBER, member_id="")),
+    replace(WITH_DEPENDENT, dependent=replace(DEPENDENT, member_id="D55")),
+])
 def test_270_round_trip(request_):
     assert parse_270(build_270(request_, RCM)) == (request_, RCM)
 
@@ -393,7 +400,8 @@ def test_structural_breaks_are_rejected_with_a_reason(text, expected, reason):
     (GOOD_270.replace("*T*:~", "*T*~~", 1), "ISA: element, repetition and component"),
     (GOOD_270.replace("*260115*", "*261315*", 1), "ISA09: "),
     (GOOD_270.replace("*000000042*", "*00000004X*", 1), "ISA13: "),
-    (GOOD_270[:GOOD_270.index("GS*")] + "this is garbage~and more~", "segment 2: 'this is garbage'"),
+    (GOOD_270[:GOOD_270.index("GS*")] + "this is garbage~and more~",
+     "segment 2: 'this is garbage'"),
     (GOOD_270[:GOOD_270.index("IEA")], "IEA: the interchange must end with IEA, found GE"),
     (GOOD_270.rstrip("~\n"), "IEA: input does not end with the segment terminator"),
     (GOOD_270.replace("GS*HS*KIPURCM*ACMEPAYER*20260115", "GS*HS*KIPURCM*ACMEPAYER*20261515"),

@@ -52,7 +52,9 @@ def add_through_window(rcm, window, service, start, end, units, status):
 @given(parsers.parse(f"the RCM user adds a U/R for {UR}", extra_types=TYPES))
 @when(parsers.parse(f"the RCM user adds a U/R for {UR}", extra_types=TYPES))
 def rcm_adds(rcm, eventually, emr_patient, service, start, end, units, status):
-    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), **_review(service, start, end, units, status))
+    # The Background's payer: finalizing the U/R later must keep it (a PATCH without payer).
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient),
+                           **_review(service, start, end, units, status, payer=payer_id(rcm, "Aetna")))
 
 
 @when(parsers.parse(f"the RCM user adds a standalone authorization for {UR}", extra_types=TYPES))
