@@ -262,12 +262,18 @@ def get_patient(patient_id: str):
 
 @patients.get("/<patient_id>/diagnosis_history")
 def diagnosis_history(patient_id: str):
+    return jsonify(patient_block(patient_id, "diagnosis_history", lambda tx, patient: patient["diagnoses"]))
+
+
+def patient_block(patient_id: str, key: str, rows) -> dict[str, Any]:
+    """Kipu's shape for a patient's sub-resource: `{"patient": {casefile_id, names, dob, <key>: [...]}}`."""
     with ctx().store.read() as tx:
         patient = load(tx, "patient", patient_id)
+        found = rows(tx, patient)
     _require_master_id(patient)
     view = present(patient)
     head = {k: view[k] for k in ("casefile_id", "first_name", "middle_name", "last_name", "dob")}
-    return jsonify({"patient": {**head, "diagnosis_history": patient["diagnoses"]}})
+    return {"patient": {**head, key: found}}
 
 
 # -- writes --------------------------------------------------------------------------------

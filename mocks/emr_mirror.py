@@ -141,15 +141,10 @@ def edit_review(patient_id: str, review_id: str):
 
 @mirror.get("/patients/<patient_id>/ur")
 def patient_reviews(patient_id: str):
-    from .emr import _require_master_id, present
+    from .emr import patient_block
 
-    with ctx().store.read() as tx:
-        patient = load(tx, "patient", patient_id)
-        reviews = tx.find("utilization_review", patient_id=patient["id"])
-    _require_master_id(patient)
-    view = present(patient)
-    head = {k: view[k] for k in ("casefile_id", "first_name", "middle_name", "last_name", "dob")}
-    return jsonify({"patient": {**head, "utilization_reviews": reviews}})
+    return jsonify(patient_block(patient_id, "utilization_reviews",
+                                 lambda tx, patient: tx.find("utilization_review", patient_id=patient["id"])))
 
 
 def _latest(kind: str, key: str):
