@@ -70,6 +70,9 @@ def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insuranc
         answer = x12.parse_271(reply)
     except x12.X12Error as exc:
         raise ApiError(502, "the payer's 271 is not valid", [Problem("x12", str(exc))]) from None
+    if answer.trace_number != request.trace_number:
+        raise ApiError(502, "the payer's 271 answers another inquiry",
+                       [Problem("x12", f"TRN02 {answer.trace_number!r}, expected {request.trace_number!r}")])
     result = {
         "status": answer.status,
         "benefits": [{"info": b.info, "service_types": list(b.service_types),

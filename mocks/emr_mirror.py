@@ -23,6 +23,7 @@ SELF_ONLY = ("subscriber_SSN", "subscriber_address_street", "subscriber_address_
 INSURANCE_EDITABLE = ("insurance_company", "insurance_phone", "policy_no", "plan_name", "effective_date",
                       "insurance_type", "subscriber_first_name", "subscriber_last_name", "subscriber_relationship",
                       "subscriber_DOB", "subscriber_gender")
+DATE_FIELDS = {"effective_date", "subscriber_DOB", "start_date", "end_date", "authorization_date", "next_review"}
 REVIEW_EDITABLE = ("start_date", "end_date", "number_of_days", "authorization_date", "authorization_number",
                    "status", "level_of_care", "next_review", "insurance")
 
@@ -113,7 +114,17 @@ def _local_edit(kind: str, patient_id: str, record_id: str, editable: tuple[str,
     data = _document_data(json_body())
     c = Checker(data)
     c.unknown(set(editable))
-    values = {k: c.text(k) if not isinstance(data[k], int) else data[k] for k in data if k in editable}
+    values = {}
+    for k in (k for k in data if k in editable):
+        if k in DATE_FIELDS:
+            day = c.date(k)
+            values[k] = day.isoformat() if day else None
+        elif k == "number_of_days":
+            if not isinstance(data[k], int) or isinstance(data[k], bool) or data[k] < 1:
+                c.problem(k, "a whole number of at least 1 is required")
+            values[k] = data[k]
+        else:
+            values[k] = c.text(k)
     c.done(f"invalid {kind.replace('_', ' ')}")
 
     def change(tx):
@@ -152,6 +163,8 @@ def _latest(kind: str, key: str):
 
     c = Checker(dict(request.args))
     start, end = c.date("start_date", required=True), c.date("end_date", required=True)
+    if start and end and end < start:
+        c.problem("end_date", f"{end} is before the start date {start}")
     c.done("invalid query")
     with ctx().store.read() as tx:
         rows = [r for r in tx.all(kind) if start.isoformat() <= r["updated_at"][:10] <= end.isoformat()]

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from kipu_harness.events import Problem
 from kipu_harness.plugins import hl7v2
 
 from . import openapi, rcm_insurance, rcm_review, rcm_windows

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from kipu_harness.events import Problem
 
@@ -27,7 +27,8 @@ insurances = Blueprint("insurances", __name__, url_prefix="/rcm")
 def _check_payer(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     c = Checker(body)
     c.unknown({"name", "phone", "payer_id", "claim_formats"})
-    values = {k: c.text(k, required=creating and k != "phone") for k in ("name", "phone", "payer_id") if creating or k in body}
+    # A PATCH may leave name and payer_id out, but not blank them.
+    values = {k: c.text(k, required=k != "phone") for k in ("name", "phone", "payer_id") if creating or k in body}
     if "phone" in values and values["phone"]:
         values["phone"] = c.phone("phone")
     if values.get("payer_id") and not re.fullmatch(r"[A-Za-z0-9]{2,15}", values["payer_id"]):
@@ -66,6 +67,8 @@ def edit_payer(payer_id: str):
 
     def change(tx):
         payer = load(tx, "payer", payer_id)
+        if any(p["id"] != payer["id"] for p in tx.find("payer", name=values.get("name"))):
+            raise ApiError(409, "payer already exists", [Problem("name", f"{values['name']!r} is already a payer")])
         payer.update(values)
         tx.put("payer", payer)
         return payer
@@ -77,11 +80,20 @@ def edit_payer(payer_id: str):
 # -- insurance sets ------------------------------------------------------------------------------
 
 def episode_of(patient: dict[str, Any], episode_id: Any) -> dict[str, Any]:
+    episode_number(episode_id)
     for episode in patient["treatment_episodes"]:
         if str(episode["id"]) == str(episode_id):
             return episode
     raise ApiError(404, f"treatment episode {episode_id} not found",
                    [Problem("episode_id", f"patient {patient['id']} has no episode {episode_id}")])
+
+
+def episode_number(episode_id: Any) -> int:
+    """An episode id from a path, or a 404 naming it."""
+    if not str(episode_id).isdigit():
+        raise ApiError(404, f"treatment episode {episode_id} not found",
+                       [Problem("episode_id", f"{episode_id!r} is not an episode id")])
+    return int(episode_id)
 
 
 def insurance_set(episode: dict[str, Any]) -> list[dict[str, Any]]:
@@ -171,7 +183,7 @@ def save_insurance(context: SystemContext, patient_id: Any, episode_id: Any, bod
         saved.update(id=existing["id"])
         return patient
 
-    event_data = {"episode_id": int(episode_id)}
+    event_data = {"episode_id": episode_number(episode_id)}
     patient, extra = context.write(change, "insurance.saved", event_data, kind="patient")
     entry = next(e for e in insurance_set(episode_of(patient, episode_id)) if e["id"] == saved["id"])
     return entry, extra

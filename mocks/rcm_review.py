@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 from kipu_harness.events import Problem
 
 from .base import ApiError, SystemContext, ctx, json_body, load
-from .rcm_insurance import episode_of
+from .rcm_insurance import episode_number, episode_of
 from .validation import Checker
 
 STATUSES = ("Authorized", "Authorized - Not Required", "Denied", "Pending", "Required - Not Obtained", "Not Required")
@@ -41,7 +41,8 @@ def check_review(tx, body: dict[str, Any], existing: dict[str, Any] | None) -> d
     provider = c.text("rendering_provider")
     payer = None
     if merged.get("payer") is not None:
-        payer = tx.get("payer", merged["payer"]) if isinstance(merged["payer"], int) else None
+        is_id = isinstance(merged["payer"], int) and not isinstance(merged["payer"], bool)
+        payer = tx.get("payer", merged["payer"]) if is_id else None
         if payer is None:
             c.problem("payer", f"no payer with id {merged['payer']!r} in the RCM's payer list")
     c.done("invalid authorization")
@@ -79,7 +80,7 @@ def save_review(context: SystemContext, kind: str, patient_id: Any, episode_id: 
         saved.update(id=existing["id"])
         return patient
 
-    patient, extra = context.write(change, KINDS[kind], {"episode_id": int(episode_id)}, kind="patient")
+    patient, extra = context.write(change, KINDS[kind], {"episode_id": episode_number(episode_id)}, kind="patient")
     entries = episode_of(patient, episode_id)["scheduling_and_utilization"][kind]
     return next(e for e in entries if e["id"] == saved["id"]), extra
 

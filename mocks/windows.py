@@ -38,7 +38,8 @@ def issue(secret: bytes, emr_patient_id: str, scope: str, now: dt.datetime, ttl_
 
 def verify(secret: bytes, token: str, *, emr_patient_id: str, scope: str, now: dt.datetime) -> Window:
     body, _, signature = (token or "").partition(".")
-    if not body or not hmac.compare_digest(signature, _sign(secret, body)):
+    # compare_digest takes only ASCII strings; anything else cannot be one of our signatures.
+    if not body or not token.isascii() or not hmac.compare_digest(signature, _sign(secret, body)):
         raise WindowRefused("not a valid RCM window link")
     data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     window = Window(data["p"], data["s"], dt.datetime.fromisoformat(data["x"]))

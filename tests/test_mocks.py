@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from kipu_harness.mocks import SYSTEMS, MockSuite
 from kipu_harness.mocks.base import mask_ssn
 from kipu_harness.mocks.store import Store
-from kipu_harness.plugin_manager import make_plugin_manager
+from mockkit import KINDS, Mocks, _mocks, refused, state
 from kipu_harness.plugins import hl7v2
 from kipu_harness.settings import REQUIRED_DEMOGRAPHICS
 
@@ -41,68 +39,6 @@ COMPLETE = {
 }
 
 # The record kinds each system keeps (what "nothing was written" compares).
-KINDS = {"crm": ("prospect", "opportunity"), "emr": ("patient", "insurance", "utilization_review", "care_level"),
-         "rcm": ("patient", "payer"), "payer": ("member",)}
-
-
-@dataclass
-class Mocks:
-    suite: MockSuite
-    crm: FlaskClient
-    emr: FlaskClient
-    rcm: FlaskClient
-    payer: FlaskClient
-
-    def client(self, system: str) -> FlaskClient:
-        return getattr(self, system)
-
-
-@pytest.fixture(scope="module")
-def pm():
-    return make_plugin_manager()
-
-
-def _mocks(suite: MockSuite) -> Mocks:
-    return Mocks(suite, *(suite.apps[s].test_client() for s in ("crm", "emr", "rcm", "payer")))
-
-
-@pytest.fixture
-def mocks(pm):
-    suite = MockSuite(pm)
-    yield _mocks(suite)
-    suite.close()
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-def state(suite: MockSuite) -> dict[str, Any]:
-    """Everything a refused call must leave as it was: every record and every outbox row."""
-    snapshot: dict[str, Any] = {}
-    for system in SYSTEMS:
-        store = suite.contexts[system].store
-        with store.read() as tx:
-            snapshot[system] = {kind: tx.all(kind) for kind in KINDS[system]}
-        snapshot[system]["outbox"] = store.outbox()
-    return snapshot
-
-
-def refused(response, status: int, fields: set[str]) -> dict[str, str]:
-    """Assert the JSON error body names exactly ``fields``; returns {field: problem}."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json, response.headers.get("Content-Type")
-    body = response.get_json()
-    assert set(body) == {"errors", "status_code", "problems"}, body
-    assert isinstance(body["errors"], str) and body["errors"]
-    assert body["status_code"] == status
-    assert isinstance(body["problems"], list) and body["problems"]
-    for p in body["problems"]:
-        assert set(p) == {"field", "problem"}, p
-        assert isinstance(p["field"], str) and isinstance(p["problem"], str) and p["problem"]
-    named = {p["field"]: p["problem"] for p in body["problems"]}
-    assert set(named) == fields, body["problems"]
-    return named
-
-
 def new_patient(m: Mocks, **data: Any) -> dict[str, Any]:
     response = m.emr.post("/api/patients", json={"document": {"recipient_id": 1, "data": data}})
     assert response.status_code == 201, response.get_json()

@@ -1,0 +1,74 @@
+"""What the mock tests share: a fresh suite per test, Flask clients per system, and checks that a
+refused call named the right fields and wrote nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from kipu_harness.mocks import SYSTEMS, MockSuite
+from kipu_harness.plugin_manager import make_plugin_manager
+
+KINDS = {"crm": ("prospect", "opportunity"), "emr": ("patient", "insurance", "utilization_review", "care_level"),
+         "rcm": ("patient", "payer"), "payer": ("member",)}
+
+
+@dataclass
+class Mocks:
+    suite: MockSuite
+    crm: FlaskClient
+    emr: FlaskClient
+    rcm: FlaskClient
+    payer: FlaskClient
+
+    def client(self, system: str) -> FlaskClient:
+        return getattr(self, system)
+
+
+@pytest.fixture(scope="module")
+def pm():
+    return make_plugin_manager()
+
+
+def _mocks(suite: MockSuite) -> Mocks:
+    return Mocks(suite, *(suite.apps[s].test_client() for s in ("crm", "emr", "rcm", "payer")))
+
+
+@pytest.fixture
+def mocks(pm):
+    suite = MockSuite(pm)
+    yield _mocks(suite)
+    suite.close()
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def state(suite: MockSuite) -> dict[str, Any]:
+    """Everything a refused call must leave as it was: every record and every outbox row."""
+    snapshot: dict[str, Any] = {}
+    for system in SYSTEMS:
+        store = suite.contexts[system].store
+        with store.read() as tx:
+            snapshot[system] = {kind: tx.all(kind) for kind in KINDS[system]}
+        snapshot[system]["outbox"] = store.outbox()
+    return snapshot
+
+
+def refused(response, status: int, fields: set[str]) -> dict[str, str]:
+    """Assert the JSON error body names exactly ``fields``; returns {field: problem}."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json, response.headers.get("Content-Type")
+    body = response.get_json()
+    assert set(body) == {"errors", "status_code", "problems"}, body
+    assert isinstance(body["errors"], str) and body["errors"]
+    assert body["status_code"] == status
+    assert isinstance(body["problems"], list) and body["problems"]
+    for p in body["problems"]:
+        assert set(p) == {"field", "problem"}, p
+        assert isinstance(p["field"], str) and isinstance(p["problem"], str) and p["problem"]
+    named = {p["field"]: p["problem"] for p in body["problems"]}
+    assert set(named) == fields, body["problems"]
+    return named
