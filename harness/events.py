@@ -64,3 +64,26 @@ class EventContext:
     now: Any
     enqueue: Callable[..., None]
     response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeToMatch:
+    """What the Billing Audit Tool sends only to match a charge (BAT-04..BAT-15): none of it is
+    imported into the RCM."""
+
+    level_of_care_uid: str = ""
+    service_description: str = ""
+    revenue_code: str = ""
+    procedure_code: str = ""
+    modifier: str = ""
+    claim_format: str = ""  # "institutional" or "professional"
+    place_of_service: str = ""
+
+
+@dataclass(frozen=True)
+class MatchStep:
+    """One link's answer: the RCM service it matched, or why it matched nothing."""
+
+    link: str
+    service: Any = None
+    reason: str = ""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .events import Delivery, DeliveryResult, EventContext, SystemEvent
+    from .events import ChargeToMatch, Delivery, DeliveryResult, EventContext, MatchStep, SystemEvent
     from .reports import RunResult
 
 
@@ -61,4 +61,19 @@ def harness_write_reports(result: "RunResult", directory: Any) -> None:
     ``result`` holds each scenario's outcome with the requirement IDs it proves, and the
     requirement catalogue. Called once, after the run, by ``kipu-harness run`` and by pytest
     when ``--kipu-reports DIR`` is given.
+    """
+
+
+@hookspec
+def harness_match_charge(charge: "ChargeToMatch", services: list, pay_type: str) -> "MatchStep | None":
+    """One link of the RCM's charge-matching chain (BAT-05..BAT-09): find the RCM service for a charge.
+
+    ``services`` are the RCM services of one ``pay_type`` ("insurance", then "private": BAT-08).
+    Return ``MatchStep(link, service, reason)``: ``service`` is the matched service, or None with
+    a ``reason`` saying why this link found nothing (it is reported when no link matches). The
+    chain runs in pluggy's call order: the built-ins are the level of care's unique ID
+    (``tryfirst``), the exact service name, then revenue + procedure + modifier + claim format
+    (``trylast``); a deployment adds a link with its own plugin (``tryfirst``/``trylast`` place
+    it), or blocks a built-in link by its plugin name to take it out. The first link that returns
+    a service wins.
     """

@@ -32,10 +32,17 @@ def make_plugin_manager(
 
     for name in DEFAULT_PLUGINS:
         if not pm.is_blocked(name):
-            pm.register(importlib.import_module(name), name=name)
+            pm.register(_load(name), name=name)
     if load_entrypoints:
         pm.load_setuptools_entrypoints(PROJECT)
     for plugin in extra:
         pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+def _load(spec: str) -> object:
+    """``module`` or ``module:attribute`` (a plugin object inside a module, e.g. one matcher link)."""
+    module_name, _, attribute = spec.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute) if attribute else module

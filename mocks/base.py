@@ -58,6 +58,8 @@ class SystemContext:
     clock: Clock
     secret: bytes = b""  # shared by the EMR and RCM of one suite: signs Manage Insurance/Review links
     links: Any = None
+    # Configuration a new or reset store starts with (the default facility); None: nothing.
+    configure: Callable[[Tx], None] | None = None
     delivery_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- the write path --------------------------------------------------------------------
@@ -124,6 +126,17 @@ class SystemContext:
                 self.store.mark(row["id"], status, result.detail, self.clock.now().isoformat())
                 results.append({"id": row["id"], "status": status, "detail": result.detail})
         return results
+
+    def reset(self) -> None:
+        """Empty the store, unpin the clock, and configure the system again."""
+        self.store.reset()
+        self.clock.pin(None)
+        self.setup()
+
+    def setup(self) -> None:
+        if self.configure:
+            with self.store.transaction() as tx:
+                self.configure(tx)
 
     def journal(self, channel: str, summary: str, body: str = "") -> None:
         with self.store.transaction() as tx:
@@ -248,8 +261,7 @@ def control_blueprint() -> Blueprint:
 
     @bp.post("/reset")
     def reset() -> Response:
-        ctx().store.reset()
-        ctx().clock.pin(None)
+        ctx().reset()
         return jsonify({"system": ctx().system, "reset": True})
 
     @bp.get("/journal")

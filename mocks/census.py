@@ -34,8 +34,10 @@ def seed(suite: Any, seed: int, size: int = 12) -> dict[str, int]:
     emr = EmrClient(FlaskTransport(suite.apps["emr"]))
     rcm = RcmClient(FlaskTransport(suite.apps["rcm"]))
     payers = [rcm.add_payer(name=n, payer_id=i, phone=p, claim_formats=["837P", "837I"]) for n, i, p in PAYERS]
+    known = {c["care_level_name"] for c in emr.care_levels()}  # the default facility's, usually
     for name, days in LEVELS_OF_CARE.items():
-        emr.add_care_level(name, {d: d in days.split() for d in DAYS})
+        if name not in known:
+            emr.add_care_level(name, {d: d in days.split() for d in DAYS})
     today = suite.clock.today()
     prospects = size // 3
     for _ in range(prospects):

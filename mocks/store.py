@@ -119,6 +119,11 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
+    def is_new(self) -> bool:
+        """True until anything has been written: a fresh file or an in-memory store."""
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
     def read(self) -> "_Reader":
         return _Reader(self)
 

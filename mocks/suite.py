@@ -32,7 +32,10 @@ class MockSuite:
         secret = secrets.token_bytes(32)
         for system in SYSTEMS:
             store = Store(self.data_dir / f"{system}.db" if self.data_dir else ":memory:")
-            context = SystemContext(system, store, pm.hook, self.settings, self.clock, secret)
+            context = SystemContext(system, store, pm.hook, self.settings, self.clock, secret,
+                                    configure=_configure(system))
+            if store.is_new():
+                context.setup()
             self.contexts[system] = context
             self.apps[system] = _FACTORIES[system](context)
         self.use_links(InProcessLinks(self.apps))
@@ -52,6 +55,13 @@ class MockSuite:
     def close(self) -> None:
         for context in self.contexts.values():
             context.store.close()
+
+
+def _configure(system: str):
+    from . import facility
+
+    installer = facility.INSTALLERS.get(system)
+    return (lambda tx: installer(tx, facility.load())) if installer else None
 
 
 class InProcessLinks:

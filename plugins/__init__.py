@@ -5,5 +5,8 @@ DEFAULT_PLUGINS = (
     "kipu_harness.plugins.integration",
     "kipu_harness.plugins.rcm_to_emr",
     "kipu_harness.plugins.wires",
+    "kipu_harness.plugins.charge_matching:by_level_of_care_id",
+    "kipu_harness.plugins.charge_matching:by_service_name",
+    "kipu_harness.plugins.charge_matching:by_codes",
     "kipu_harness.plugins.reports",
 )

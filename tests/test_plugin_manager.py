@@ -63,8 +63,17 @@ def test_default_plugins_are_registered_under_their_module_names():
     assert DEFAULT_PLUGINS, "no built-in plugins"
     for name in DEFAULT_PLUGINS:
         plugin = pm.get_plugin(name)
-        assert plugin is importlib.import_module(name), name
+        module, _, attribute = name.partition(":")  # "module:object" names one plugin object in a module
+        expected = importlib.import_module(module)
+        assert plugin is (getattr(expected, attribute) if attribute else expected), name
         assert pm.get_name(plugin) == name
+
+
+def test_the_charge_matching_chain_runs_in_its_documented_order():
+    pm = make_plugin_manager()
+    # pluggy returns the hookimpls last-called first: the LOC ID link must run first, codes last.
+    called = [impl.plugin_name.rpartition(":")[2] for impl in reversed(pm.hook.harness_match_charge.get_hookimpls())]
+    assert called == ["by_level_of_care_id", "by_service_name", "by_codes"]
 
 
 def test_blocked_keeps_a_builtin_out():

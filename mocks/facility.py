@@ -1,0 +1,78 @@
+"""The default facility (harness/facility.toml) loaded into the mock EMR and RCM: billable codes,
+services, levels of care with their shared unique IDs, the Konnector, providers and routing,
+billing users. Loaded when a store is new and again after every reset, so a scenario always
+starts from a configured facility and changes it only through the systems' own APIs."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+DEFAULT = Path(__file__).resolve().parent.parent / "harness" / "facility.toml"
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# Users of the mocks' billing screens (SET-05): who may transmit charges, submit and create claims.
+USERS = ({"username": "biller", "roles": ["billing"]}, {"username": "clinician", "roles": []})
+
+
+@functools.lru_cache(maxsize=4)
+def load(path: Path = DEFAULT) -> dict[str, Any]:
+    return tomllib.loads(Path(path).read_text())
+
+
+def rcm_services(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The RCM services: one per level of care and ancillary service, under insurance and private pay."""
+    base = []
+    for loc in data["levels_of_care"]:
+        base.append({"name": loc["name"], "revenue_code": loc["revenue_code"], "procedure_code": loc["procedure_code"],
+                     "modifier": "", "claim_format": "institutional", "level_of_care_uid": loc["uid"],
+                     "place_of_service": "55", "rate": loc["rate"], "requires_authorization": True})
+    for svc in data["ancillary"]:
+        base.append({"name": svc["name"], "revenue_code": "", "procedure_code": svc["procedure_code"], "modifier": "",
+                     "claim_format": "professional", "level_of_care_uid": None,
+                     "place_of_service": svc["place_of_service"], "rate": svc["rate"],
+                     "requires_authorization": svc["requires_authorization"]})
+    private = data["private_pay"]
+    services = [{**s, "pay_type": "insurance"} for s in base]
+    services += [{**s, "pay_type": "private", "name": s["name"] + private["suffix"],
+                  "rate": str((Decimal(s["rate"]) * Decimal(private["rate_factor"])).quantize(Decimal("0.01")))}
+                 for s in base]
+    return services
+
+
+def install_rcm(tx: Any, data: dict[str, Any]) -> None:
+    for service in rcm_services(data):
+        tx.insert("rcm_service", service)
+    for provider in data["providers"]:
+        tx.insert("provider", dict(provider))
+    tx.put("billing_setting", {"id": 1, "facility": data["facility"], "konnector": data["konnector"],
+                               "bill_by_building": data.get("bill_by_building", {}),
+                               "bill_by_program": data.get("bill_by_program", {})})
+    for user in USERS:
+        tx.insert("user", dict(user))
+
+
+def install_emr(tx: Any, data: dict[str, Any]) -> None:
+    for loc in data["levels_of_care"]:
+        record = tx.insert("care_level", {
+            "care_level_name": loc["name"], "care_level_uid": loc["uid"],
+            "days_of_the_week": {d: d in loc["days"].split() for d in DAYS},
+            "billing_codes": {"RCode": loc["revenue_code"], "HCode": loc["procedure_code"], "CCode": ""},
+            "claim_format": "institutional", "place_of_service": "55",
+        })
+        record["care_level_id"] = record["id"]
+        tx.put("care_level", record)
+    for svc in data["ancillary"]:
+        tx.insert("billing_code", {"code": svc["procedure_code"], "type": "CPT", "description": svc["name"]})
+    for loc in data["levels_of_care"]:
+        tx.insert("billing_code", {"code": loc["procedure_code"], "type": "HCPCS", "description": loc["name"]})
+        tx.insert("billing_code", {"code": loc["revenue_code"], "type": "Revenue", "description": loc["name"]})
+    for provider in data["providers"]:
+        tx.insert("rendering_provider", {**provider, "send_to_rcm": True})
+    for user in USERS:
+        tx.insert("user", dict(user))
+
+
+INSTALLERS = {"rcm": install_rcm, "emr": install_emr}
