@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
 import threading
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     reports = Path(args.reports)
     reports.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(reports / "x12", ignore_errors=True)  # this run's 837s only
     for path in (args.profile, args.config):
         if path and not Path(path).is_file():
             raise ValueError(f"{path} does not exist")
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.config:
         pytest_args.append(f"--kipu-config={args.config}")
     code = pytest.main(pytest_args + list(args.pytest_args))
-    print(f"reports: {reports}/junit.xml, cucumber.json, requirements.json, requirements.md")
+    print(f"reports: {reports}/junit.xml, cucumber.json, requirements.json, requirements.md, x12/ (every 837)")
     return int(code)
 
 

@@ -186,6 +186,34 @@ class EmrClient:
     def care_levels(self) -> list[dict[str, Any]]:
         return _ok(self.http.request("GET", "/api/care_levels"))["care_levels"]
 
+    # -- billing: templates, documentation, the Billing Audit Tool Report -----------------------
+    def billable_templates(self) -> list[dict[str, Any]]:
+        return _ok(self.http.request("GET", "/api/billable_templates"))["billable_templates"]
+
+    def add_billable_template(self, **fields: Any) -> dict[str, Any]:
+        return _ok(self.http.request("POST", "/api/billable_templates", json_body=fields))["billable_template"]
+
+    def document_group_session(self, template_id: int, day: str, attendance: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        body = {"template_id": template_id, "date": day, "attendance": attendance}
+        return _ok(self.http.request("POST", "/api/group_sessions", json_body=body))["billing_items"]
+
+    def document_evaluation(self, patient: Patient, template_id: int, day: str, **fields: Any) -> dict[str, Any]:
+        body = {"template_id": template_id, "date": day, **fields}
+        path = f"/api/patients/{patient.id}/patient_evaluations"
+        return _ok(self.http.request("POST", path, json_body=body))["billing_item"]
+
+    def billing_items(self, patient: Patient | None = None) -> list[dict[str, Any]]:
+        params = {"patient_id": patient.id} if patient else None
+        return _ok(self.http.request("GET", "/api/billing_audit_tool", params=params))["billing_items"]
+
+    def edit_billing_item(self, item_id: int, user: str, **fields: Any) -> dict[str, Any]:
+        return _ok(self.http.request("PATCH", f"/api/billing_audit_tool/items/{item_id}", json_body=fields,
+                                     headers={"X-Kipu-User": user}))["billing_item"]
+
+    def transmit(self, item_ids: list[int], user: str) -> list[dict[str, Any]]:
+        return _ok(self.http.request("POST", "/api/billing_audit_tool/transmit", json_body={"item_ids": item_ids},
+                                     headers={"X-Kipu-User": user}))["results"]
+
 
 @dataclass(frozen=True)
 class Window:
@@ -248,6 +276,27 @@ class RcmClient:
         if review_id is None:
             return _ok(self.http.request("POST", path, json_body=fields))["authorization"]
         return _ok(self.http.request("PATCH", f"{path}/{review_id}", json_body=fields))["authorization"]
+
+    # -- billing: configuration, Attendance Calendar, Work Center --------------------------------
+    def services(self) -> list[dict[str, Any]]:
+        return _ok(self.http.request("GET", "/rcm/services"))["services"]
+
+    def add_claim_rule(self, **fields: Any) -> dict[str, Any]:
+        return _ok(self.http.request("POST", "/rcm/claim_rules", json_body=fields))["claim_rule"]
+
+    def attendance(self, patient_id: int | None = None) -> list[dict[str, Any]]:
+        params = {"patient_id": patient_id} if patient_id is not None else None
+        return _ok(self.http.request("GET", "/rcm/attendance", params=params))["entries"]
+
+    def submit_for_billing(self, entry_ids: list[int], user: str) -> Any:
+        return _ok(self.http.request("POST", "/rcm/attendance/submit", json_body={"entry_ids": entry_ids},
+                                     headers={"X-Kipu-User": user}))
+
+    def create_claims(self, user: str) -> list[dict[str, Any]]:
+        return _ok(self.http.request("POST", "/rcm/work_center/claims", headers={"X-Kipu-User": user}))["claims"]
+
+    def claims(self) -> list[dict[str, Any]]:
+        return _ok(self.http.request("GET", "/rcm/work_center/claims"))["claims"]
 
     # -- through a Manage Insurance / Manage Review window from the EMR ------------------------
     def window(self, window: "Window", path: str = "", method: str = "GET", **fields: Any) -> Any:

@@ -160,7 +160,7 @@ def harness_target(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def target(harness_target: Target, request: pytest.FixtureRequest) -> Target:
+def target(harness_target: Target, request: pytest.FixtureRequest):
     """The target for one scenario: skipped if it lacks a needed capability, reset if it can be."""
     missing = sorted({m.args[0] for m in request.node.iter_markers("needs")} - harness_target.capabilities)
     if missing:
@@ -168,7 +168,23 @@ def target(harness_target: Target, request: pytest.FixtureRequest) -> Target:
                     + ", ".join(f"capability '{c}' ({CAPABILITIES[c]})" for c in missing))
     if "reset" in harness_target.capabilities:
         harness_target.reset()
-    return harness_target
+    yield harness_target
+    _keep_claims(request, harness_target)
+
+
+def _keep_claims(request: pytest.FixtureRequest, target: Target) -> None:
+    """Copy every 837 the scenario caused into <reports>/x12/, before the next reset empties the
+    clearinghouse: anyone can re-validate them."""
+    directory = request.config.getoption("kipu_reports")
+    if not directory or "journal" not in target.capabilities or "payer" not in target.controls:
+        return
+    claims = [e["body"] for e in target.controls["payer"].journal("x12") if e["summary"] == "837 received"]
+    if claims:
+        folder = Path(directory) / "x12"
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = "".join(ch if ch.isalnum() else "-" for ch in request.node.name)[:120].strip("-")
+        for number, text in enumerate(claims, start=1):
+            (folder / f"{slug}-{number}.x12").write_text(text)
 
 
 @pytest.fixture

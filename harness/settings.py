@@ -40,6 +40,9 @@ class IntegrationSettings:
     resend_after_discharge: str = "keep-episode"
     # AMB-01: the EMR's Managed flag for "Authorized - Not Required" ("nonmanaged" or "managed").
     auth_not_required_managed: str = "nonmanaged"
+    # AMB-07: who picks the rendering provider of a charge with none: Bill by Program, Bill by
+    # Building, then the Konnector's default.
+    billing_route_precedence: tuple[str, ...] = ("program", "building", "konnector")
     # WF-3.1/WF-4.1: how long a Manage Insurance / Manage Review link into the RCM stays valid.
     window_ttl_minutes: int = 30
     # WF-2.2: the demographic fields an admission needs, by the EMR's write names.
@@ -60,6 +63,12 @@ class IntegrationSettings:
         values = dict(values)
         if "required_demographics" in values:
             values["required_demographics"] = tuple(values["required_demographics"])
+        if "billing_route_precedence" in values:
+            route = tuple(values["billing_route_precedence"])
+            if "konnector" not in route or not set(route) <= {"program", "building", "konnector"}:
+                raise ValueError("[integration] billing_route_precedence: a list of program, building and konnector "
+                                 "that includes konnector")
+            values["billing_route_precedence"] = route
         if "default_time" in values and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(values["default_time"])):
             raise ValueError(f"[integration] default_time = {values['default_time']!r}: expected HH:MM")
         return cls(**values)

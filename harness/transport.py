@@ -22,15 +22,15 @@ class Reply:
 
 class Transport(Protocol):
     def request(self, method: str, path: str, *, json_body: Any = None, params: dict | None = None,
-                text: str | None = None) -> Reply: ...
+                text: str | None = None, headers: dict | None = None) -> Reply: ...
 
 
 class FlaskTransport:
     def __init__(self, app: Any):
         self._client = app.test_client()
 
-    def request(self, method, path, *, json_body=None, params=None, text=None) -> Reply:
-        kwargs: dict[str, Any] = {"query_string": params or {}}
+    def request(self, method, path, *, json_body=None, params=None, text=None, headers=None) -> Reply:
+        kwargs: dict[str, Any] = {"query_string": params or {}, "headers": headers or {}}
         if json_body is not None:
             kwargs.update(data=json.dumps(json_body), content_type="application/json")
         elif text is not None:
@@ -46,12 +46,13 @@ class HttpTransport:
         self._session = requests.Session()
         self._timeout = timeout
 
-    def request(self, method, path, *, json_body=None, params=None, text=None) -> Reply:
-        kwargs: dict[str, Any] = {"params": params, "timeout": self._timeout}
+    def request(self, method, path, *, json_body=None, params=None, text=None, headers=None) -> Reply:
+        kwargs: dict[str, Any] = {"params": params, "timeout": self._timeout, "headers": dict(headers or {})}
         if json_body is not None:
             kwargs["json"] = json_body
         elif text is not None:
-            kwargs.update(data=text.encode(), headers={"Content-Type": "text/plain"})
+            kwargs.update(data=text.encode())
+            kwargs["headers"]["Content-Type"] = "text/plain"
         response = self._session.request(method, self.base_url + path, **kwargs)
         try:
             body = response.json()

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, jsonify, request
 
 from kipu_harness.events import Problem
 
-from . import emr_mirror, openapi, windows
+from . import emr_billing, emr_mirror, openapi, windows
 from .base import ApiError, SystemContext, ctx, install, json_body, load
 from .validation import SEXES, Checker, icd10_billable
 
@@ -76,6 +76,7 @@ def create_app(context: SystemContext) -> Flask:
     app.register_blueprint(crm_inbound)
     app.register_blueprint(owned_elsewhere)
     app.register_blueprint(emr_mirror.mirror)
+    app.register_blueprint(emr_billing.billing)
     return app
 
 

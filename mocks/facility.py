@@ -28,11 +28,13 @@ def rcm_services(data: dict[str, Any]) -> list[dict[str, Any]]:
     for loc in data["levels_of_care"]:
         base.append({"name": loc["name"], "revenue_code": loc["revenue_code"], "procedure_code": loc["procedure_code"],
                      "modifier": "", "claim_format": "institutional", "level_of_care_uid": loc["uid"],
-                     "place_of_service": "55", "rate": loc["rate"], "requires_authorization": True})
+                     "place_of_service": "55", "profiles": ["55"], "rate": loc["rate"],
+                     "requires_authorization": True})
     for svc in data["ancillary"]:
         base.append({"name": svc["name"], "revenue_code": "", "procedure_code": svc["procedure_code"], "modifier": "",
                      "claim_format": "professional", "level_of_care_uid": None,
-                     "place_of_service": svc["place_of_service"], "rate": svc["rate"],
+                     "place_of_service": svc["place_of_service"],
+                     "profiles": svc.get("profiles", [svc["place_of_service"]]), "rate": svc["rate"],
                      "requires_authorization": svc["requires_authorization"]})
     private = data["private_pay"]
     services = [{**s, "pay_type": "insurance"} for s in base]
@@ -71,8 +73,25 @@ def install_emr(tx: Any, data: dict[str, Any]) -> None:
         tx.insert("billing_code", {"code": loc["revenue_code"], "type": "Revenue", "description": loc["name"]})
     for provider in data["providers"]:
         tx.insert("rendering_provider", {**provider, "send_to_rcm": True})
+    levels = {lc["name"]: lc for lc in data["levels_of_care"]}
+    for template in data.get("templates", []):
+        tx.insert("billable_template", emr_template(template, levels))
     for user in USERS:
         tx.insert("user", dict(user))
 
 
 INSTALLERS = {"rcm": install_rcm, "emr": install_emr}
+
+
+def emr_template(t: dict[str, Any], levels: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A billable template as the EMR keeps it; a per-diem one takes its codes from its level of care."""
+    record = {"name": t["name"], "kind": t["kind"], "billing": t["billing"], "modifier": t.get("modifier", ""),
+              "place_of_service": t.get("place_of_service", "55"), "required_minutes": t.get("required_minutes", 0)}
+    if t["billing"] == "per_diem":
+        loc = levels[t["level_of_care"]]
+        return {**record, "level_of_care": loc["name"], "level_of_care_uid": loc["uid"],
+                "service_description": loc["name"], "cpt": "", "hcpcs": loc["procedure_code"],
+                "revenue_code": loc["revenue_code"], "claim_format": "Institutional"}
+    return {**record, "level_of_care": None, "level_of_care_uid": None,
+            "service_description": t["service_description"], "cpt": t.get("cpt", ""), "hcpcs": t.get("hcpcs", ""),
+            "revenue_code": t.get("revenue_code", ""), "claim_format": t.get("claim_format", "Professional")}

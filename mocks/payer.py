@@ -21,6 +21,7 @@ OPENAPI = openapi.document(
          openapi.fields("member_id", "outcome", required=("member_id", "outcome"))),
         ("GET", "/payer/members", "The configured member outcomes", None),
         ("POST", "/payer/x12/270", "Send a 270 (text/plain X12); answers with a 271", None),
+        ("POST", "/clearinghouse/x12/837", "Send an 837P/837I; answers with the 999 and a 277CA (JSON)", None),
     ],
 )
 
@@ -31,7 +32,37 @@ def create_app(context: SystemContext) -> Flask:
     app = Flask("kipu_harness.mocks.payer")
     install(app, context, OPENAPI)
     app.register_blueprint(payer)
+    app.register_blueprint(clearinghouse)
     return app
+
+
+clearinghouse = Blueprint("clearinghouse", __name__, url_prefix="/clearinghouse")
+
+
+@clearinghouse.post("/x12/837")
+def receive_claims():
+    """An 837P or 837I: validated with pyx12, answered with its 999 and a 277CA (WF-5.4)."""
+    from kipu_harness.plugins import x12_claims
+
+    text = request.get_data(as_text=True)
+    ctx().journal("x12", "837 received", text)
+    checked = x12_claims.validate_837(text)
+    claim_ids = [seg.split("*")[1] for seg in text.replace("\n", "").split("~") if seg.startswith("CLM*")]
+    with ctx().store.transaction() as tx:
+        control = tx.insert("x12_interchange", {"at": ctx().clock.now().isoformat()})["id"]
+    envelope = x12.Envelope(sender_id="CLEARINGHOUSE", receiver_id="KIPURCM", interchange_control=control,
+                            group_control=control, transaction_control=control, created_at=ctx().clock.now())
+    ack_277 = ""
+    if claim_ids:
+        try:
+            ack_277 = x12_claims.build_277ca(x12_claims.parse_837(text), checked.ok, envelope,
+                                             reason=" ".join("; ".join(checked.errors).split())[:200])
+        except (x12_claims.ClaimError, ValueError, IndexError, KeyError) as exc:
+            # Too broken to acknowledge claim by claim: the 999 alone answers it.
+            ctx().journal("x12", f"no 277CA: {exc}")
+    ctx().journal("x12", f"999 {'accepted' if checked.ok else 'rejected'}", checked.ack_999)
+    return jsonify({"accepted": checked.ok, "errors": list(checked.errors), "ack_999": checked.ack_999,
+                    "ack_277ca": ack_277})
 
 
 @payer.post("/members")

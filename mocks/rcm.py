@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 
 from kipu_harness.plugins import hl7v2
 
-from . import openapi, rcm_insurance, rcm_review, rcm_windows
+from . import openapi, rcm_billing, rcm_insurance, rcm_review, rcm_windows, work_center
 from .base import ApiError, SystemContext, ctx, install, json_body, load
 from .validation import Checker
 
@@ -61,7 +61,8 @@ def create_app(context: SystemContext) -> Flask:
     app = Flask("kipu_harness.mocks.rcm")
     install(app, context, OPENAPI)
     app.register_blueprint(rcm)
-    for blueprint in (rcm_insurance.payers, rcm_insurance.insurances, rcm_review.reviews, rcm_windows.window):
+    for blueprint in (rcm_insurance.payers, rcm_insurance.insurances, rcm_review.reviews, rcm_windows.window,
+                      rcm_billing.billing, work_center.work_center):
         app.register_blueprint(blueprint)
     return app
 

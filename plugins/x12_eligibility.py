@@ -853,3 +853,8 @@ def _time(value: str, where: str) -> datetime.time:
         except ValueError:
             pass
     raise X12Error(f"{where}: {value!r} is not a valid HHMM[SS] time")
+
+
+def npi_valid(npi: str) -> bool:
+    """10 digits and a Luhn check digit over 80840 + NPI: what pyx12 does not check."""
+    return _npi_ok(npi)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .steps.billing_steps import *  # noqa: F401,F403
 from .steps.crm_steps import *  # noqa: F401,F403  (step definitions are fixtures)
 from .steps.emr_steps import *  # noqa: F401,F403
 from .steps.insurance_steps import *  # noqa: F401,F403
@@ -22,6 +23,12 @@ def prospect():
 @pytest.fixture
 def emr_patient():
     """The scenario's EMR patient; steps that change it hand on the new state."""
+    return None
+
+
+@pytest.fixture
+def private_patient():
+    """A second, uninsured EMR patient, for private pay."""
     return None
 
 

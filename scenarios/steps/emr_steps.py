@@ -185,12 +185,15 @@ def change_address(emr, emr_patient, street, city, state, zip):
                               address_zip=zip)
 
 
+@given(parsers.parse("the patient's admission date is changed to {when:Date} in the EMR", extra_types=TYPES),
+       target_fixture="emr_patient")
 @when(parsers.parse("the patient's admission date is changed to {when:Date} in the EMR", extra_types=TYPES),
       target_fixture="emr_patient")
 def change_admission(emr, emr_patient, when):
     return emr.update_patient(emr_patient, admission_date=when.isoformat())
 
 
+@given(parsers.parse('diagnosis "{code}" is added to the patient in the EMR'), target_fixture="emr_patient")
 @when(parsers.parse('diagnosis "{code}" is added to the patient in the EMR'), target_fixture="emr_patient")
 def add_diagnosis(emr, refusals, emr_patient, code):
     return _attempt(refusals, lambda: emr.add_diagnosis(emr_patient, code), emr_patient)

@@ -1,0 +1,174 @@
+"""The RCM Work Center (WF-5.4): claims from the treatments submitted on the Attendance Calendar,
+built as X12 837I or 837P (the RCM service decides: BAT-11), sent to the clearinghouse, and
+followed by its 999 and 277CA. A patient without insurance gets a private-pay statement and no
+payer claim (PROC-07)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from kipu_harness.events import Problem
+from kipu_harness.plugins import x12_claims as x12
+from kipu_harness.plugins.x12_eligibility import Envelope
+
+from .base import ApiError, SystemContext, ctx
+from .rcm_billing import require_role
+from .rcm_insurance import episode_of
+
+work_center = Blueprint("work_center", __name__, url_prefix="/rcm/work_center")
+FORMATS = {"institutional": "837I", "professional": "837P"}
+RELATIONSHIP_CODES = {"Self": "18", "Spouse": "01", "Child": "19", "Other": "G8"}
+GENDERS = {"Female": "F", "Male": "M"}
+
+
+@work_center.get("/claims")
+def claims():
+    with ctx().store.read() as tx:
+        return jsonify({"claims": tx.all("claim")})
+
+
+@work_center.post("/claims")
+def create_claims():
+    """Create and submit claims for every submitted treatment not yet on a claim."""
+    context = ctx()
+    with context.store.transaction() as tx:
+        require_role(tx)
+        entries = [e for e in tx.all("attendance") if e["status"] == "submitted"]
+        groups: dict[tuple, list[dict[str, Any]]] = {}
+        for entry in entries:
+            service = tx.get("rcm_service", entry["service_id"])
+            key = (entry["patient_id"], entry["episode_id"], service["claim_format"], entry["pay_type"])
+            groups.setdefault(key, []).append({**entry, "service": service})
+        drafts = [_draft(tx, context, key, rows) for key, rows in sorted(groups.items())]
+    if not drafts:
+        raise ApiError(409, "nothing to bill", [Problem("attendance", "submit treatments on the Attendance Calendar first")])
+    made = [_send(context, draft) for draft in drafts]
+    return jsonify({"claims": made}), 201
+
+
+def _draft(tx, context: SystemContext, key: tuple, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    patient_id, episode_id, claim_format, pay_type = key
+    patient = tx.get("patient", patient_id)
+    episode = episode_of(patient, episode_id)
+    record = tx.insert("claim", {"patient_id": patient_id, "episode_id": episode_id, "pay_type": pay_type,
+                                 "format": FORMATS[claim_format], "status": "draft",
+                                 "attendance_ids": [r["id"] for r in rows]})
+    for row in rows:
+        entry = tx.get("attendance", row["id"])
+        entry["status"] = "claimed"
+        tx.put("attendance", entry)
+    lines = _lines(tx, rows)
+    record["lines"] = [{**line, "charge": str(line["charge"]), "service_date": line["service_date"].isoformat()}
+                       for line in lines]
+    if pay_type == "private":
+        # PROC-07: billed to the patient with the private-pay codes; nothing goes to a payer.
+        record.update(status="private pay statement", total=str(sum(line["charge"] for line in lines)))
+        tx.put("claim", record)
+        return {"record": record}
+    claim = build_claim(tx, record["id"], patient, episode, FORMATS[claim_format], lines, rows)
+    record["claim_id"] = claim.claim_id
+    tx.put("claim", record)
+    return {"record": record, "claim": claim}
+
+
+def _lines(tx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """BAT-10: one unit per charge; N of the same service on one day become one line of N units.
+    Modifiers come only from the RCM service and claim rules (BAT-09)."""
+    counted = Counter((r["service_id"], r["date_of_service"], r["service_profile"], r["rendering_provider"]) for r in rows)
+    rules = tx.all("claim_rule")
+    lines = []
+    for (service_id, day, profile, provider), units in sorted(counted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        service = tx.get("rcm_service", service_id)
+        modifiers = [m for m in [service["modifier"]] if m]
+        modifiers += [r["add_modifier"] for r in rules if r["procedure_code"] == service["procedure_code"]]
+        lines.append({"procedure_code": service["procedure_code"], "revenue_code": service["revenue_code"],
+                      "modifiers": modifiers[:4], "units": units, "place_of_service": profile,
+                      "charge": Decimal(service["rate"]) * units, "service_date": dt.date.fromisoformat(day),
+                      "rendering_provider": provider, "service": service["name"]})
+    return lines
+
+
+def build_claim(tx, number: int, patient, episode, claim_format: str, lines, rows) -> "x12.Claim":
+    settings = tx.get("billing_setting", 1)
+    facility = settings["facility"]
+    address = x12.Address(facility["street"], facility["city"], facility["state"], facility["zip"])
+    billing = x12.Provider(facility["name"], facility["npi"], facility["tax_id"], address)
+    provider_npi = lines[0]["rendering_provider"]
+    provider = next(p for p in tx.all("provider") if p["npi"] == provider_npi)
+    rendering = x12.Provider(provider["name"], provider["npi"])
+    insurance = sorted(episode["intake"]["insurance"]["insurance_set"]["insurances"],
+                       key=lambda i: ("primary", "secondary", "tertiary").index(i["priority"]))[0]
+    holder, profile = insurance["policy_holder"], patient["profile"]
+    intake = episode["intake"]
+    patient_address = x12.Address(intake["patient_profile"].get("address") or "", intake["patient_profile"].get("city") or "",
+                                  intake["patient_profile"].get("state") or "", intake["patient_profile"].get("zip_code") or "")
+    patient_person = x12.Person(profile["first_name"], profile["last_name"], dt.date.fromisoformat(profile["birthday"]),
+                                GENDERS.get(intake["insurance"]["insurance_set"]["policy_holder"]["gender"] or "", "U"),
+                                patient_address)
+    relationship = RELATIONSHIP_CODES[holder["relationship"]]
+    if relationship == "18":
+        subscriber_person = patient_person
+    else:
+        subscriber_person = x12.Person(holder["first_name"], holder["last_name"], dt.date.fromisoformat(holder["birthday"]),
+                                       GENDERS.get(holder["gender"] or "", "U"), patient_address)
+    subscriber = x12.Subscriber(subscriber_person, holder["insurance_id"], insurance["payer"]["name"],
+                                insurance["payer"]["payer_id"], relationship)
+    diagnoses = tuple(d["code"] for d in intake["behavioral_diagnoses"]["diagnoses"])
+    # BAT-14: the claim's diagnoses are the patient's, as last sent from the EMR; an 837P holds 12
+    # (the rest stay on the record) and each line points at no more than 4.
+    diagnoses = diagnoses[: x12.MAX_DIAGNOSES[claim_format]]
+    pointers = tuple(range(1, min(4, len(diagnoses)) + 1))
+    service_lines = tuple(
+        x12.ServiceLine(procedure_code=line["procedure_code"], charge=line["charge"], units=line["units"],
+                        service_date=line["service_date"], modifiers=tuple(line["modifiers"]),
+                        revenue_code=line["revenue_code"], diagnosis_pointers=pointers,
+                        place_of_service=line["place_of_service"] if claim_format == "837P" else "")
+        for line in lines)
+    admit = intake["admit_discharge"].get("admit_date")
+    return x12.Claim(
+        claim_id=f"KH{number:06d}", claim_format=claim_format, billing_provider=billing, rendering_provider=rendering,
+        subscriber=subscriber, patient=None if relationship == "18" else patient_person, diagnoses=diagnoses,
+        lines=service_lines, place_of_service=lines[0]["place_of_service"],
+        admission_date=dt.date.fromisoformat(admit) if admit and claim_format == "837I" else None,
+    )
+
+
+def _send(context: SystemContext, draft: dict[str, Any]) -> dict[str, Any]:
+    record = draft["record"]
+    if "claim" not in draft:
+        return record
+    number = record["id"]
+    envelope = Envelope(sender_id="KIPURCM", receiver_id="CLEARINGHOUSE", interchange_control=number,
+                        group_control=number, transaction_control=number, created_at=context.clock.now())
+    try:
+        text = x12.build_837([draft["claim"]], envelope)
+    except x12.ClaimError as exc:
+        return _update(context, number, status="not sent", detail=str(exc))
+    context.journal("x12", f"837 sent ({record['format']}, claim {draft['claim'].claim_id})", text)
+    try:
+        status, reply = context.links.exchange("payer", "/clearinghouse/x12/837", text)
+    except ConnectionError as exc:
+        return _update(context, number, status="not sent", detail=f"clearinghouse unreachable: {exc}", x12=text)
+    answer = json.loads(reply) if reply.startswith("{") else {}
+    context.journal("x12", f"999 and 277CA received for claim {draft['claim'].claim_id}",
+                    answer.get("ack_999", "") + answer.get("ack_277ca", ""))
+    claim_status = "accepted" if status == 200 and answer.get("accepted") else "rejected"
+    return _update(context, number, status=claim_status, x12=text, ack_999=answer.get("ack_999", ""),
+                   ack_277ca=answer.get("ack_277ca", ""), errors=answer.get("errors", []))
+
+
+def _update(context: SystemContext, claim_id: int, **values: Any) -> dict[str, Any]:
+    def change(tx):
+        record = tx.get("claim", claim_id)
+        record.update(values)
+        tx.put("claim", record)
+        return record
+
+    record, _ = context.write(change, "claim.updated", kind="claim")
+    return record
