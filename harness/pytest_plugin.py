@@ -40,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kipu-block", action="append", default=[], metavar="NAME",
                     help="block a plugin by name, e.g. kipu_harness.plugins.integration (repeatable)")
     parser.addini("kipu_features_dir", "feature files whose tags must cover the catalogue", default=None)
+    parser.addini("kipu_catalogue", "requirement catalogue CSV (default: the harness's own)", default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytest-bdd turns tags on an Examples block straight into markers (no apply_tag hook), so
     # every catalogue ID is a known marker too; an ID not in the catalogue stays unknown and
     # fails under --strict-markers.
-    for rid in load_catalogue():
+    for rid in catalogue(config):
         config.addinivalue_line("markers", f"REQ-{rid}: requirement {rid} of the catalogue")
     config.stash[_STATE] = _RunState()
 
@@ -69,6 +70,15 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     # pytest-bdd reports only the Scenario's own tags; a requirement tagged on an Examples block
     # must reach cucumber.json too, so the rendered scenario (one per example row) gets it.
     scenario.tags |= {f"REQ-{rid}" for rid in _requirements(request.node)}
+
+
+def catalogue(config: pytest.Config) -> dict:
+    """The run's requirement catalogue: the ini's ``kipu_catalogue`` CSV, else the harness's own."""
+    path = config.getini("kipu_catalogue")
+    if not path:
+        return load_catalogue()
+    path = Path(path) if Path(path).is_absolute() else config.rootpath / path
+    return load_catalogue(path)
 
 
 def _requirements(item: pytest.Item) -> tuple[str, ...]:
@@ -92,12 +102,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                         f"known: {', '.join(CAPABILITIES)}")
     if not state.scenarios:
         return
-    catalogue = load_catalogue()
-    unknown = sorted({rid for _, ids in state.scenarios.values() for rid in ids} - set(catalogue))
+    known = catalogue(config)
+    unknown = sorted({rid for _, ids in state.scenarios.values() for rid in ids} - set(known))
     features = Path(config.getini("kipu_features_dir") or DEFAULT_FEATURES)
     if not features.is_absolute():
         features = config.rootpath / features
-    problems = check_traceability(catalogue, tags_in_features(features)) if features.is_dir() else []
+    problems = check_traceability(known, tags_in_features(features)) if features.is_dir() else []
     problems += [f"a scenario names {rid}, which is not in the requirement catalogue" for rid in unknown]
     if problems:
         raise pytest.UsageError("requirement traceability:\n  " + "\n  ".join(dict.fromkeys(problems)))
@@ -235,7 +245,7 @@ def _result(config: pytest.Config) -> RunResult | None:
         ScenarioResult(nodeid, state.scenarios[nodeid][0], state.scenarios[nodeid][1], outcome, detail)
         for nodeid, (outcome, detail) in state.outcomes.items()
     )
-    return RunResult(state.target_name, scenarios, load_catalogue())
+    return RunResult(state.target_name, scenarios, catalogue(config))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

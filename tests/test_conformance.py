@@ -30,3 +30,11 @@ def test_kipu_harness_run_passes(target, tmp_path):
     assert covered - passing == set()
     junit = (reports / "junit.xml").read_text()
     assert 'failures="0"' in junit and 'errors="0"' in junit
+
+    # Every 837 the run caused is kept, and each one passes the field's own validator.
+    from kipu_harness.plugins.x12_claims import validate_837
+
+    kept = sorted((reports / "x12").glob("*.x12"))
+    assert len(kept) >= 5, kept
+    invalid = {path.name: validate_837(path.read_text()).errors for path in kept}
+    assert {name: errors for name, errors in invalid.items() if errors} == {}

@@ -107,7 +107,7 @@ def spouse_insurance(payer: int, priority: str = "primary") -> dict[str, Any]:
 
 def review(payer: int | None = None, /, **changes: Any) -> dict[str, Any]:
     body = {"start_date": "2024-01-05", "end_date": "2024-01-12", "units": 7, "authorization_status": "Authorized",
-            "authorization_number": "AUTH-1", "service": "Detox", "um_follow_up_date": "2024-01-10",
+            "authorization_number": "AUTH-1", "service": "Sober Living", "um_follow_up_date": "2024-01-10",
             "payer": payer, "rendering_provider": "Dr. Who"}
     return {**body, **changes}
 
@@ -565,7 +565,7 @@ def test_only_authorized_needs_an_authorization_number(mocks, status):
 def test_a_valid_ur_reaches_the_emr_mapped_field_by_field(mocks):
     a = ready(mocks)
     days = {d: d not in ("sat", "sun") for d in ALL_DAYS}
-    assert mocks.emr.post("/api/care_levels", json={"care_level_name": "Detox", "days_of_the_week": days}).status_code == 201
+    assert mocks.emr.post("/api/care_levels", json={"care_level_name": "Sober Living", "days_of_the_week": days}).status_code == 201
     rows_before = len(outbox(mocks, "rcm"))
     saved = save_review(mocks, a, review(a.payer["id"]))
     assert saved["payer"] == a.payer and saved["units"] == 7
@@ -587,7 +587,7 @@ def test_a_valid_ur_reaches_the_emr_mapped_field_by_field(mocks):
         "status": "Approved",
         "authorization_status": "Authorized",
         "managed": "Managed",
-        "level_of_care": "Detox",
+        "level_of_care": "Sober Living",
         "next_review": "2024-01-10",
         "insurance": "Aetna",
         "days_of_week": days,
@@ -598,10 +598,10 @@ def test_a_valid_ur_reaches_the_emr_mapped_field_by_field(mocks):
 def test_days_of_week_is_null_when_the_emr_has_no_such_level_of_care(mocks):
     a = ready(mocks)
     days = {d: True for d in ALL_DAYS}
-    assert mocks.emr.post("/api/care_levels", json={"care_level_name": "Detox", "days_of_the_week": days}).status_code == 201
-    save_review(mocks, a, review(None, service="Residential"))
+    assert mocks.emr.post("/api/care_levels", json={"care_level_name": "Sober Living", "days_of_the_week": days}).status_code == 201
+    save_review(mocks, a, review(None, service="Aftercare"))
     [mirrored] = emr_reviews(mocks, a)
-    assert mirrored["level_of_care"] == "Residential"
+    assert mirrored["level_of_care"] == "Aftercare"
     assert mirrored["days_of_week"] is None
     assert mirrored["insurance"] is None
 
@@ -826,7 +826,7 @@ def test_a_ur_saved_through_the_review_window_reaches_the_emr(mocks):
     assert response.status_code == 201, response.get_json()
     assert [r["authorization_number"] for r in emr_reviews(mocks, a)] == ["AUTH-1"]
     shown = mocks.rcm.get(f"{window['path']}?token={window['token']}").get_json()
-    assert [u["service"] for u in shown["utilization_reviews"]] == ["Detox"]
+    assert [u["service"] for u in shown["utilization_reviews"]] == ["Sober Living"]
 
 
 def _altered(token: str, where: str) -> str:

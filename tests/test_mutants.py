@@ -23,6 +23,8 @@ MUTANTS = {
     "all 19 diagnoses sent": (["--kipu-config", "{tmp}/cap.toml"], {"PAT-16"}),
     "authorization status not mapped": (
         ["--kipu-block", RCM_TO_EMR, "--kipu-plugin", "mutants:StatusNotMapped"], {"AUTH-07"}),
+    "charge matching without the exact service name link": (
+        ["--kipu-block", "kipu_harness.plugins.charge_matching:by_service_name"], {"BAT-06"}),
     "secondary and tertiary insurance dropped": (
         ["--kipu-block", RCM_TO_EMR, "--kipu-plugin", "mutants:OnlyPrimarySent"], {"WF-3.2", "PROC-02"}),
 }
