@@ -23,8 +23,9 @@ def require_billing_role(tx) -> None:
     name = request.headers.get("X-Kipu-User", "")
     found = tx.find("user", username=name)
     if not found or "billing" not in found[0]["roles"]:
-        why = "is not a user" if not found else "lacks the 'billing' role"
-        raise ApiError(403, "billing actions need the billing role", [Problem("user", f"{name or 'no user'} {why}")])
+        why = (f"{name} lacks the 'billing' role" if found else f"{name} is not a user" if name
+               else "no user given: name one in the X-Kipu-User header")
+        raise ApiError(403, "billing actions need the billing role", [Problem("user", why)])
 
 
 @billing.get("/billing/codes")

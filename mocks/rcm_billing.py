@@ -23,7 +23,8 @@ def require_role(tx, role: str = "billing") -> dict[str, Any]:
     name = request.headers.get("X-Kipu-User", "")
     found = tx.find("user", username=name)
     if not found:
-        raise ApiError(403, "billing actions need a known user", [Problem("user", f"{name or 'no user'} is not a user")])
+        why = f"{name} is not a user" if name else "no user given: name one in the X-Kipu-User header"
+        raise ApiError(403, "billing actions need a known user", [Problem("user", why)])
     if role not in found[0]["roles"]:
         raise ApiError(403, f"{name} may not do billing", [Problem("user", f"{name} lacks the {role!r} role")])
     return found[0]
