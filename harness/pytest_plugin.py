@@ -259,7 +259,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for start in range(0, len(rows), 6):
         tr.write_line("  ".join(f"{r.requirement.id:<9}{marks[r.outcome]:<5}" for r in rows[start:start + 6]))
     counts = result.counts()
-    tr.write_line(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "  (.. = planned, not yet in the suite)")
+    legend = "  (.. = planned, not yet in the suite)" if counts.get("planned") else ""
+    tr.write_line(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + legend)
     for row in rows:
         for s in row.scenarios:
             if s.outcome in ("failed", "skipped") and s.detail:
