@@ -18,6 +18,10 @@ billing = Blueprint("emr_billing", __name__, url_prefix="/api")
 EDITABLE = ("rendering_provider", "service_description", "modifier", "place_of_service")
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def require_billing_role(tx) -> None:
     """SET-05: only a user with the billing role edits and transmits charges (header X-Kipu-User)."""
     name = request.headers.get("X-Kipu-User", "")
@@ -76,6 +80,8 @@ def add_template():
         "place_of_service": c.text("place_of_service") or "55",
         "required_minutes": body.get("required_minutes", 0),
     }
+    if not _whole(values["required_minutes"]):
+        c.problem("required_minutes", "a whole number of minutes (0 or more) is required")
     with ctx().store.read() as tx:
         if values["billing"] == "per_diem":
             found = [lc for lc in tx.all("care_level") if lc["care_level_name"] == body.get("level_of_care")]
@@ -129,6 +135,12 @@ def document_group_session():
     attendance = body.get("attendance")
     if not isinstance(attendance, list) or not attendance:
         c.problem("attendance", "a list of {patient_id, present, minutes} is required")
+    else:
+        for n, row in enumerate(attendance):
+            if not isinstance(row, dict) or not isinstance(row.get("present"), bool):
+                c.problem(f"attendance[{n}]", "must be an object with patient_id, present (true/false), minutes")
+            elif row.get("minutes") is not None and not _whole(row["minutes"]):
+                c.problem(f"attendance[{n}].minutes", "a whole number of minutes is required")
     c.done("invalid group session")
     items: list[dict[str, Any]] = []
 
@@ -154,6 +166,8 @@ def document_evaluation(patient_id: str):
     c = Checker(body)
     c.unknown({"template_id", "date", "minutes", "rendering_provider"})
     day = c.date("date", required=True)
+    if body.get("minutes") is not None and not _whole(body["minutes"]):
+        c.problem("minutes", "a whole number of minutes is required")
     c.done("invalid evaluation")
 
     def change(tx):
@@ -208,7 +222,7 @@ def edit_item(item_id: str):
     body = json_body()
     c = Checker(body)
     c.unknown(set(EDITABLE))
-    values = {k: c.text(k) or "" for k in body}
+    values = {k: c.text(k) or "" for k in body if k in EDITABLE}
     c.done("invalid billing item")
 
     def change(tx):

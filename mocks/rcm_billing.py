@@ -4,6 +4,7 @@ Center that makes claims, sends them to the clearinghouse and follows their stat
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -164,6 +165,14 @@ def receive_batch():
 
 def accept_charge(context: SystemContext, tx, patient: dict[str, Any] | None, charge: dict[str, Any]) -> dict[str, Any]:
     item = f"charge {charge.get('emr_item_id')}"
+    day = charge.get("date_of_service")
+    try:
+        dt.date.fromisoformat(day)
+    except (TypeError, ValueError):
+        raise ChargeRefused(f"{item}: date of service {day!r} is not a real date (YYYY-MM-DD)",
+                            "correct the date of service on the Billing Audit Tool Report") from None
+    if not isinstance(charge.get("match", {}), dict):
+        raise ChargeRefused(f"{item}: its matching data is not an object", "send match as an object of codes")
     if patient is None or patient["status"] != "Admitted" or not patient["treatment_episodes"]:
         raise ChargeRefused(f"{item}: the patient's profile is not in the RCM (no demographics travel with charges)",
                             "send the patient to the RCM (Send to Kipu RCM) before transmitting charges")

@@ -43,7 +43,9 @@ def create_claims():
         groups: dict[tuple, list[dict[str, Any]]] = {}
         for entry in entries:
             service = tx.get("rcm_service", entry["service_id"])
-            key = (entry["patient_id"], entry["episode_id"], service["claim_format"], entry["pay_type"])
+            # One claim per rendering provider too: the claim names one (2310B / 2310A).
+            key = (entry["patient_id"], entry["episode_id"], service["claim_format"], entry["pay_type"],
+                   entry["rendering_provider"])
             groups.setdefault(key, []).append({**entry, "service": service})
         drafts = [_draft(tx, context, key, rows) for key, rows in sorted(groups.items())]
     if not drafts:
@@ -53,7 +55,7 @@ def create_claims():
 
 
 def _draft(tx, context: SystemContext, key: tuple, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    patient_id, episode_id, claim_format, pay_type = key
+    patient_id, episode_id, claim_format, pay_type, _provider = key
     patient = tx.get("patient", patient_id)
     episode = episode_of(patient, episode_id)
     record = tx.insert("claim", {"patient_id": patient_id, "episode_id": episode_id, "pay_type": pay_type,

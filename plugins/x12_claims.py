@@ -850,10 +850,37 @@ def _validate(text: str, kind: str, versions: tuple[str, ...]) -> Validation:
                                                 fd_json=report)
     except (pyx12.errors.EngineError, pyx12.errors.X12Error) as exc:
         return Validation(False, (f"pyx12: {exc}",), ack.getvalue())
-    errors = _messages(report.getvalue())
+    errors = _envelope_dates(text) + _messages(report.getvalue())
     if not ok and not errors:
         errors = ("pyx12: the input is not a readable X12 interchange",)
-    return Validation(bool(ok) and not errors, errors, ack.getvalue())
+    ok = bool(ok) and not errors
+    return Validation(ok, errors, ack.getvalue() if ok else _rejecting(ack.getvalue()))
+
+
+def _envelope_dates(text: str) -> tuple[str, ...]:
+    """GS04/GS05: when pyx12 cannot read the group header it reports nothing about it, so the
+    dates are checked here and named."""
+    st = text.lstrip("\ufeff \t\r\n")
+    element, terminator = st[3], st[105] if len(st) > 105 else "~"
+    for raw in st.split(terminator):
+        fields = raw.strip("\r\n ").split(element)
+        if fields[0] == "GS" and len(fields) > 5:
+            problems = []
+            try:
+                datetime.datetime.strptime(fields[4], "%Y%m%d")
+            except ValueError:
+                problems.append(f"GS04: {fields[4]!r} is not a date (CCYYMMDD)")
+            if not re.fullmatch(r"([01]\d|2[0-3])[0-5]\d([0-5]\d(\d{1,2})?)?", fields[5]):
+                problems.append(f"GS05: {fields[5]!r} is not a time (HHMM[SS[dd]])")
+            return tuple(problems)
+    return ()
+
+
+def _rejecting(ack: str) -> str:
+    """A 999 that agrees with the verdict: pyx12 writes an accepting 999 for a group it could not
+    read at all, so its IK5/AK9 are turned to rejections (IK5*R*5, AK9*R with none accepted)."""
+    ack = re.sub(r"IK5\*A(\*[^~]*)?~", "IK5*R*5~", ack)
+    return re.sub(r"AK9\*A\*(\d+)\*(\d+)\*\d+", r"AK9*R*\1*\2*0", ack)
 
 
 def _first_st(text: str) -> tuple[str, str] | None:
