@@ -189,6 +189,17 @@ def json_body() -> dict[str, Any]:
     return body
 
 
+def require_role(tx: Tx, role: str = "billing") -> dict[str, Any]:
+    """SET-05: billing actions need a user with the billing role, named in the X-Kipu-User header."""
+    name = request.headers.get("X-Kipu-User", "")
+    found = tx.find("user", username=name)
+    if not found or role not in found[0]["roles"]:
+        why = (f"{name} lacks the {role!r} role" if found else f"{name} is not a user" if name
+               else "no user given: name one in the X-Kipu-User header")
+        raise ApiError(403, f"billing actions need the {role} role", [Problem("user", why)])
+    return found[0]
+
+
 def not_found(kind: str, id: Any) -> ApiError:
     return ApiError(404, f"{kind} {id} not found", [Problem("id", f"no {kind} with id {id}")])
 

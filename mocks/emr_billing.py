@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import Problem
 
-from .base import ApiError, ctx, json_body, load
+from .base import ApiError, ctx, json_body, load, require_role
 from .validation import Checker
 
 billing = Blueprint("emr_billing", __name__, url_prefix="/api")
@@ -20,16 +20,6 @@ EDITABLE = ("rendering_provider", "service_description", "modifier", "place_of_s
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def require_billing_role(tx) -> None:
-    """SET-05: only a user with the billing role edits and transmits charges (header X-Kipu-User)."""
-    name = request.headers.get("X-Kipu-User", "")
-    found = tx.find("user", username=name)
-    if not found or "billing" not in found[0]["roles"]:
-        why = (f"{name} lacks the 'billing' role" if found else f"{name} is not a user" if name
-               else "no user given: name one in the X-Kipu-User header")
-        raise ApiError(403, "billing actions need the billing role", [Problem("user", why)])
 
 
 @billing.get("/billing/codes")
@@ -226,7 +216,7 @@ def edit_item(item_id: str):
     c.done("invalid billing item")
 
     def change(tx):
-        require_billing_role(tx)
+        require_role(tx)
         item = load(tx, "billing_item", item_id)
         if item["status"] == "transmitted":
             raise ApiError(409, "already transmitted", [Problem("status", "a transmitted charge cannot be edited")])
@@ -248,7 +238,7 @@ def transmit():
         raise ApiError(422, "nothing selected", [Problem("item_ids", "a non-empty list of billing item ids")])
     context = ctx()
     with context.store.transaction() as tx:
-        require_billing_role(tx)
+        require_role(tx)
         items = [review(tx, load(tx, "billing_item", i)) for i in ids]
         patients = {i["patient_id"]: tx.get("patient", i["patient_id"]) for i in items}
     results = {i["id"]: {"status": "blocked", "errors": i["errors"]} for i in items if i["errors"]}

@@ -11,24 +11,12 @@ from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import ChargeToMatch, Problem
 
-from .base import ApiError, SystemContext, ctx, json_body, load
+from .base import ApiError, SystemContext, ctx, json_body, load, require_role
 from .validation import Checker
 
 billing = Blueprint("billing", __name__, url_prefix="/rcm")
 
 AUTHORIZING = ("Authorized", "Authorized - Not Required", "Not Required")
-
-
-def require_role(tx, role: str = "billing") -> dict[str, Any]:
-    """SET-05: billing actions need a user with the billing role (header X-Kipu-User)."""
-    name = request.headers.get("X-Kipu-User", "")
-    found = tx.find("user", username=name)
-    if not found:
-        why = f"{name} is not a user" if name else "no user given: name one in the X-Kipu-User header"
-        raise ApiError(403, "billing actions need a known user", [Problem("user", why)])
-    if role not in found[0]["roles"]:
-        raise ApiError(403, f"{name} may not do billing", [Problem("user", f"{name} lacks the {role!r} role")])
-    return found[0]
 
 
 # -- configuration (SET-01..SET-07) ---------------------------------------------------------------
