@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
     up.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the integration settings")
     up.add_argument("--profile-out", metavar="FILE", help="also write a --profile TOML pointing at these mocks")
+    for system in ("crm", "emr", "rcm", "payer"):
+        up.add_argument(f"--{system}-url", metavar="URL",
+                        help=f"send the mocks' traffic for the {system.upper()} to this real system instead of its mock")
+    up.add_argument("--rcm-mllp", metavar="HOST:PORT", help="with --rcm-url: the real RCM's MLLP listener")
     up.add_argument("--seed", type=int, metavar="N",
                     help="start empty mocks with a synthetic census drawn from seed N (same seed, same census)")
     up.add_argument("--census", type=int, default=12, metavar="SIZE",
@@ -127,7 +131,15 @@ def mocks_up(args: argparse.Namespace) -> int:
 
         if census.is_empty(suite):
             seeded = census.seed(suite, args.seed, args.census)
-    served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port,
+    elsewhere = {s: getattr(args, f"{s}_url").rstrip("/") for s in ("crm", "emr", "rcm", "payer") if getattr(args, f"{s}_url")}
+    elsewhere_mllp = None
+    if args.rcm_mllp:
+        host, _, port = args.rcm_mllp.rpartition(":")
+        if not port.isdigit():
+            raise ValueError(f"--rcm-mllp {args.rcm_mllp}: expected HOST:PORT")
+        elsewhere_mllp = (host, int(port))
+    served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port, elsewhere=elsewhere,
+                         elsewhere_mllp=elsewhere_mllp,
                          ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port,
                                 "payer": args.payer_port})
     stop = threading.Event()
@@ -136,12 +148,14 @@ def mocks_up(args: argparse.Namespace) -> int:
     for system, url in served.urls.items():
         print(f"  {system.upper()}  {url}   (OpenAPI: {url}/openapi.json)")
     print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
+    for system, url in elsewhere.items():
+        print(f"  {system.upper()} traffic goes to {url} (a real system; its mock stays idle)")
     print(f"  data: {'memory' if args.memory else Path(args.data).resolve()}")
     if args.seed is not None:
         print(f"  census (seed {args.seed}): " + (", ".join(f"{n} {k}" for k, n in seeded.items()) if seeded
                                                    else "not seeded, the data folder already has patients"))
     if args.profile_out:
-        write_profile(Path(args.profile_out), served)
+        write_profile(Path(args.profile_out), served, elsewhere)
         print(f"  profile: {args.profile_out}")
     print("Ctrl-C to stop.", flush=True)
     try:
@@ -154,12 +168,15 @@ def mocks_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_profile(path: Path, served) -> None:
+def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None) -> None:
+    """A profile for these mocks; a system sent elsewhere is listed at its real address, not mocked."""
+    elsewhere = elsewhere or {}
     host, port = served.mllp
     lines = ['name = "kipu-harness mocks"']
     for system, url in served.urls.items():
-        lines += ["", f"[systems.{system}]", f'url = "{url}"', "mocked = true"]
-        if system == "rcm":
+        real = system in elsewhere
+        lines += ["", f"[systems.{system}]", f'url = "{elsewhere.get(system, url)}"', f"mocked = {str(not real).lower()}"]
+        if system == "rcm" and not real:
             lines.append(f'mllp = "{host}:{port}"')
     path.write_text("\n".join(lines) + "\n")
 

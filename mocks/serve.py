@@ -58,7 +58,10 @@ class ServedSuite:
     """A running suite: ``urls``, ``mllp`` and ``stop()``. Ports are free ones unless given."""
 
     def __init__(self, suite: MockSuite, *, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
-                 mllp_port: int = 0, retry_every: float = 1.0, threads: int = 4):
+                 mllp_port: int = 0, retry_every: float = 1.0, threads: int = 4,
+                 elsewhere: dict[str, str] | None = None, elsewhere_mllp: tuple[str, int] | None = None):
+        """``elsewhere`` sends a system's traffic to a real one instead of its mock (a vendor's EMR,
+        say): the mocks then integrate with it, and its own mock stays idle."""
         self.suite = suite
         ports = ports or {}
         self._http: dict[str, _Http] = {}
@@ -72,7 +75,7 @@ class ServedSuite:
             self.urls[system] = f"http://{host}:{server.effective_port}"
         self.mllp_server = hl7v2.MllpServer(suite.receive_hl7, host=host, port=mllp_port).start()
         self.mllp = self.mllp_server.address
-        suite.use_links(NetworkLinks(self.urls, self.mllp))
+        suite.use_links(NetworkLinks({**self.urls, **(elsewhere or {})}, elsewhere_mllp or self.mllp))
         self._stopping = threading.Event()
         self._retrier = threading.Thread(target=self._retry, args=(retry_every,), name="outbox-retrier", daemon=True)
         self._retrier.start()

@@ -141,3 +141,58 @@ def test_mocks_up_with_a_seed_starts_with_a_census_once(tmp_path):
             outputs.append(process.communicate(timeout=30)[0])
     assert "census (seed 3): 6 payers, 2 prospects, 4 admitted" in outputs[0]
     assert "not seeded, the data folder already has patients" in outputs[1]
+
+
+def _free_ports(count):
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_a_vendors_real_emr_runs_against_the_mock_crm_and_rcm(tmp_path):
+    """The vendor case: their EMR (here another `mocks up`, standing in for it) is real; the
+    harness's CRM, RCM and payer send to it and it sends to them; the suite runs through a profile."""
+    import requests
+
+    a_emr, a_crm, a_rcm, a_payer, a_mllp, b_emr, b_crm, b_rcm, b_payer, b_mllp = _free_ports(10)
+    profile = tmp_path / "vendor.toml"
+    vendor = subprocess.Popen(
+        CLI + ["mocks", "up", "--memory", "--crm-port", str(a_crm), "--emr-port", str(a_emr), "--rcm-port", str(a_rcm),
+               "--payer-port", str(a_payer), "--mllp-port", str(a_mllp),
+               "--rcm-url", f"http://127.0.0.1:{b_rcm}", "--rcm-mllp", f"127.0.0.1:{b_mllp}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    harness = subprocess.Popen(
+        CLI + ["mocks", "up", "--memory", "--crm-port", str(b_crm), "--emr-port", str(b_emr), "--rcm-port", str(b_rcm),
+               "--payer-port", str(b_payer), "--mllp-port", str(b_mllp), "--emr-url", f"http://127.0.0.1:{a_emr}",
+               "--profile-out", str(profile)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=60, what="mocks up")
+        def answers(port):
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/_mock/health", timeout=5).ok
+            except requests.ConnectionError:
+                return False
+
+        eventually(lambda: answers(a_emr), timeout=60, what="the vendor's EMR")
+        assert f'url = "http://127.0.0.1:{a_emr}"\nmocked = false' in profile.read_text()
+        done = run_cli("--profile", str(profile), "--reports", str(tmp_path / "r"), "--", "-k",
+                       "prospect or initial_connection or insurance_and_a_treatment", cwd=tmp_path)
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert " passed" in done.stdout and "failed" not in done.stdout.split("requirements (")[-1]
+        # The vendor's EMR did the work; the harness's own EMR mock stayed idle.
+        census = lambda port: requests.get(f"http://127.0.0.1:{port}/api/patients/census", timeout=5).json()
+        assert int(census(a_emr)["pagination"]["total_records"]) > 0
+        assert census(b_emr)["patients"] == []
+    finally:
+        for process in (harness, vendor):
+            process.send_signal(signal.SIGINT)
+        outputs = [process.communicate(timeout=30) for process in (harness, vendor)]
+    assert [p.returncode for p in (harness, vendor)] == [0, 0], [err for _, err in outputs]
+    assert f"EMR traffic goes to http://127.0.0.1:{a_emr}" in outputs[0][0]
