@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import Problem
 
+from . import facility
 from .base import ApiError, ctx, json_body, load, require_role
 from .validation import Checker
 
@@ -62,33 +63,31 @@ def add_template():
     c = Checker(body)
     c.unknown({"name", "kind", "billing", "level_of_care", "service_description", "cpt", "hcpcs", "revenue_code",
                "modifier", "claim_format", "place_of_service", "required_minutes"})
-    values = {
+    template = {
         "name": c.text("name", required=True),
         "kind": c.choice("kind", ("group_session", "evaluation"), required=True),
         "billing": c.choice("billing", ("per_diem", "ancillary"), required=True),
         "modifier": c.text("modifier") or "",
         "place_of_service": c.text("place_of_service") or "55",
         "required_minutes": body.get("required_minutes", 0),
+        "level_of_care": c.text("level_of_care"),
     }
-    if not _whole(values["required_minutes"]):
+    if not _whole(template["required_minutes"]):
         c.problem("required_minutes", "a whole number of minutes (0 or more) is required")
     with ctx().store.read() as tx:
-        if values["billing"] == "per_diem":
-            found = [lc for lc in tx.all("care_level") if lc["care_level_name"] == body.get("level_of_care")]
-            if not found:
-                c.problem("level_of_care", "a per-diem template needs a level of care of the EMR")
-            else:
-                lc = found[0]
-                values.update(level_of_care=lc["care_level_name"], level_of_care_uid=lc.get("care_level_uid"),
-                              service_description=lc["care_level_name"], cpt="",
-                              hcpcs=lc.get("billing_codes", {}).get("HCode", ""),
-                              revenue_code=lc.get("billing_codes", {}).get("RCode", ""), claim_format="Institutional")
-        else:
-            values.update(level_of_care=None, level_of_care_uid=None,
-                          service_description=c.text("service_description", required=True),
-                          cpt=c.text("cpt") or "", hcpcs=c.text("hcpcs") or "", revenue_code=c.text("revenue_code") or "",
-                          claim_format=c.choice("claim_format", ("Institutional", "Professional")) or "Professional")
+        # The EMR's levels of care, in the facility file's shape, for facility.emr_template.
+        levels = {lc["care_level_name"]: {"name": lc["care_level_name"], "uid": lc.get("care_level_uid"),
+                                          "procedure_code": lc.get("billing_codes", {}).get("HCode", ""),
+                                          "revenue_code": lc.get("billing_codes", {}).get("RCode", "")}
+                  for lc in tx.all("care_level")}
+    if template["billing"] == "per_diem" and template["level_of_care"] not in levels:
+        c.problem("level_of_care", "a per-diem template needs a level of care of the EMR")
+    if template["billing"] == "ancillary":
+        template.update(service_description=c.text("service_description", required=True), cpt=c.text("cpt") or "",
+                        hcpcs=c.text("hcpcs") or "", revenue_code=c.text("revenue_code") or "",
+                        claim_format=c.choice("claim_format", ("Institutional", "Professional")) or "Professional")
     c.done("invalid billable template")
+    values = facility.emr_template(template, levels)
     record, _ = ctx().write(lambda tx: tx.insert("billable_template", values), kind="billable_template")
     return jsonify({"billable_template": record}), 201
 
