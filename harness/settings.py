@@ -76,10 +76,15 @@ class IntegrationSettings:
     @classmethod
     def from_toml(cls, path: Path) -> "IntegrationSettings":
         """The ``[integration]`` table of a TOML file (a profile or a settings file)."""
-        try:
-            data = tomllib.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise ValueError(f"{path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path} is not valid TOML: {exc}") from None
-        return cls.from_mapping(data.get("integration", {}))
+        return cls.from_mapping(read_toml(path).get("integration", {}))
+
+
+def read_toml(path: str | Path, what: str = "") -> dict[str, Any]:
+    """A TOML file as a dict; a missing or broken file is a one-line ValueError (``what`` names it)."""
+    label = f"{what} {path}".strip()
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{label} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{label} is not valid TOML: {exc}") from None

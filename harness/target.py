@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .clients import CrmClient, EmrClient, MockControl, PayerClient, RcmClient
-from .settings import IntegrationSettings
+from .settings import IntegrationSettings, read_toml
 
 # What only a mock can do. A scenario that needs one is tagged @needs-<capability> and is
 # skipped, with the reason printed, on a target that does not declare it.
@@ -114,15 +114,8 @@ class Profile:
 
     @classmethod
     def load(cls, path: str | Path) -> "Profile":
-        import tomllib
-
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ValueError(f"profile {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"profile {path} is not valid TOML: {exc}") from None
+        data = read_toml(path, "profile")
         systems = {}
         for system in ("crm", "emr", "rcm", "payer"):
             entry = data.get("systems", {}).get(system)

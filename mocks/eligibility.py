@@ -9,8 +9,8 @@ from typing import Any
 from kipu_harness.events import Problem
 from kipu_harness.plugins import x12_eligibility as x12
 
-from .base import ApiError, SystemContext, load
-from .rcm_insurance import episode_of, insurance_set
+from .base import ApiError, SystemContext
+from .rcm_insurance import insurance_entry
 
 # The billing facility the 270 names as information receiver (2100B). The Konnector settings of
 # a later issue replace this; the NPI passes the Luhn check over 80840 + NPI.
@@ -42,11 +42,7 @@ def build_request(patient: dict[str, Any], entry: dict[str, Any], today: dt.date
 
 def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insurance_id: Any) -> dict[str, Any]:
     with context.store.transaction() as tx:
-        patient = load(tx, "patient", patient_id)
-        entry = next((e for e in insurance_set(episode_of(patient, episode_id)) if str(e["id"]) == str(insurance_id)),
-                     None)
-        if entry is None:
-            raise ApiError(404, f"insurance {insurance_id} not found", [Problem("insurance_id", "not in this episode")])
+        patient, entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
         control = tx.insert("x12_interchange", {"at": context.clock.now().isoformat()})["id"]
     try:
         request = build_request(patient, entry, context.clock.today(), trace=f"{patient['id']}-{insurance_id}-{control}")
@@ -85,10 +81,8 @@ def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insuranc
     }
 
     def change(tx):
-        fresh = load(tx, "patient", patient_id)
-        for e in insurance_set(episode_of(fresh, episode_id)):
-            if str(e["id"]) == str(insurance_id):
-                e["eligibility"] = result
+        fresh, fresh_entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
+        fresh_entry["eligibility"] = result
         tx.put("patient", fresh)
         return fresh
 

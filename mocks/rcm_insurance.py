@@ -201,7 +201,8 @@ def edit_insurance(patient_id: str, episode_id: str, insurance_id: str):
     return jsonify({"insurance": entry, **extra})
 
 
-def _entry(tx, patient_id, episode_id, insurance_id) -> tuple[dict[str, Any], dict[str, Any]]:
+def insurance_entry(tx, patient_id, episode_id, insurance_id) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The patient and one insurance of an episode's Insurance Set, or a 404 naming it."""
     patient = load(tx, "patient", patient_id)
     for entry in insurance_set(episode_of(patient, episode_id)):
         if str(entry["id"]) == str(insurance_id):
@@ -218,14 +219,14 @@ def verify(patient_id: str, episode_id: str, insurance_id: str):
     c.done("invalid verification")
 
     def change(tx):
-        patient, entry = _entry(tx, patient_id, episode_id, insurance_id)
+        patient, entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
         entry["verified"] = {"by": who, "at": ctx().clock.now().isoformat()}
         tx.put("patient", patient)
         return patient
 
     patient, _ = ctx().write(change, "insurance.verified", kind="patient")
     with ctx().store.read() as tx:
-        return jsonify({"insurance": _entry(tx, patient_id, episode_id, insurance_id)[1]})
+        return jsonify({"insurance": insurance_entry(tx, patient_id, episode_id, insurance_id)[1]})
 
 
 @insurances.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/eligibility")
@@ -244,7 +245,7 @@ def review_eligibility(patient_id: str, episode_id: str, insurance_id: str):
     c.done("invalid review")
 
     def change(tx):
-        patient, entry = _entry(tx, patient_id, episode_id, insurance_id)
+        patient, entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
         if not entry.get("eligibility"):
             raise ApiError(409, "no eligibility result to review", [Problem("eligibility", "run a check first")])
         entry["eligibility"].update(reviewed={"by": who, "at": ctx().clock.now().isoformat(), "note": note or ""})
@@ -253,5 +254,5 @@ def review_eligibility(patient_id: str, episode_id: str, insurance_id: str):
 
     ctx().write(change, "eligibility.reviewed", kind="patient")
     with ctx().store.read() as tx:
-        return jsonify({"insurance": _entry(tx, patient_id, episode_id, insurance_id)[1]})
+        return jsonify({"insurance": insurance_entry(tx, patient_id, episode_id, insurance_id)[1]})
 

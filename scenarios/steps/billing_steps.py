@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from kipu_harness.clients import Refusal
-
 from ..vocabulary import TYPES
 from .insurance_steps import _ids, insurance_body, payer_id
 from .rcm_steps import rcm_patient
+from .shared_steps import attempt
 
 BILLER = "biller"
 ONLY_WHAT_TRAVELS = {"admit_date", "location", "insurance", "program", "modifier", "modifiers", "diagnosis_codes",
@@ -325,11 +324,7 @@ def tries(emr, rcm, eventually, refusals, emr_patient, user, action):
         "create claims in the Work Center": ("RCM", lambda: (_transmit(emr, emr_patient), _submit_all(rcm),
                                                              rcm.create_claims(user))),
     }
-    system, call = calls[action]
-    try:
-        call()
-    except Refusal as refusal:
-        refusals.append((system, refusal))
+    attempt(refusals, *calls[action])
 
 
 def _claim_of(claims, claim_format):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from kipu_harness.clients import Refusal
-
 from kipu_harness.synthetic import demographics
+
 from ..vocabulary import TYPES, PersonName
+from .shared_steps import attempt
 
 
 def _create(crm, fake, name: str, dob: str | None = None):
@@ -74,7 +74,4 @@ def opportunity_state(crm, prospect, status, level):
 
 @when(parsers.parse('the CRM is asked to create a payer named "{name}"'))
 def crm_creates_payer(crm, refusals, name):
-    try:
-        crm.create_payer(name)
-    except Refusal as refusal:
-        refusals.append(("CRM", refusal))
+    attempt(refusals, "CRM", lambda: crm.create_payer(name))

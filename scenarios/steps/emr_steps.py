@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from kipu_harness.clients import Refusal
 
 from kipu_harness.synthetic import demographics
 from ..vocabulary import ACTIONS, EMR_FIELDS, MISSING, TYPES, PersonName
-
-
-def _attempt(refusals, call, fallback):
-    """Run a user action; a refusal is kept for the Then step that expects it."""
-    try:
-        return call()
-    except Refusal as refusal:
-        refusals.append(("EMR", refusal))
-        return fallback
+from .shared_steps import attempt
 
 
 def _new_patient(emr, fake, name="Iris Quinn", *, dob=None, leave_out=()):
@@ -79,7 +70,7 @@ def one_emr_record(emr, eventually, prospect):
 
 @when("the patient is accepted in the EMR", target_fixture="emr_patient")
 def accept(emr, refusals, emr_patient):
-    return _attempt(refusals, lambda: emr.accept(emr_patient), emr_patient)
+    return attempt(refusals, "EMR", lambda: emr.accept(emr_patient), emr_patient)
 
 
 @then(parsers.parse('the EMR patient is "{status}"'))
@@ -144,14 +135,14 @@ def admitted(emr, rcm, fake, eventually):
 
 @when("the MR Number is generated for the patient in the EMR", target_fixture="emr_patient")
 def generate_mr(emr, refusals, emr_patient, emr_replies):
-    patient = _attempt(refusals, lambda: emr.action(emr_patient, "mr_number"), emr_patient)
+    patient = attempt(refusals, "EMR", lambda: emr.action(emr_patient, "mr_number"), emr_patient)
     emr_replies.append(emr.last_extra)
     return patient
 
 
 @when(parsers.parse('"{action}" is clicked for the patient'), target_fixture="emr_patient")
 def click(emr, refusals, emr_patient, action):
-    return _attempt(refusals, lambda: emr.action(emr_patient, ACTIONS[action]), emr_patient)
+    return attempt(refusals, "EMR", lambda: emr.action(emr_patient, ACTIONS[action]), emr_patient)
 
 
 @when(parsers.parse('"{action}" is clicked for the patient {times:d} times'), target_fixture="emr_patient")
@@ -196,7 +187,7 @@ def change_admission(emr, emr_patient, when):
 @given(parsers.parse('diagnosis "{code}" is added to the patient in the EMR'), target_fixture="emr_patient")
 @when(parsers.parse('diagnosis "{code}" is added to the patient in the EMR'), target_fixture="emr_patient")
 def add_diagnosis(emr, refusals, emr_patient, code):
-    return _attempt(refusals, lambda: emr.add_diagnosis(emr_patient, code), emr_patient)
+    return attempt(refusals, "EMR", lambda: emr.add_diagnosis(emr_patient, code), emr_patient)
 
 
 @when(parsers.parse('diagnosis "{code}" is added to the patient in the EMR as principal'), target_fixture="emr_patient")
@@ -221,12 +212,12 @@ def discharge(emr, emr_patient, when):
 @when(parsers.parse("the EMR is asked to write the patient's {what} directly"))
 def write_rcm_owned(emr, refusals, emr_patient, what):
     write = {"insurance": emr.write_insurance, "utilization review": emr.write_utilization_review}[what]
-    _attempt(refusals, lambda: write(emr_patient, policy_no="X1"), None)
+    attempt(refusals, "EMR", lambda: write(emr_patient, policy_no="X1"), None)
 
 
 @when(parsers.parse('the EMR is asked to create a payer named "{name}"'))
 def emr_creates_payer(emr, refusals, name):
-    _attempt(refusals, lambda: emr.create_payor(name), None)
+    attempt(refusals, "EMR", lambda: emr.create_payor(name), None)
 
 
 # -- what the EMR shows --------------------------------------------------------------------------

@@ -6,10 +6,9 @@ import datetime as dt
 
 from pytest_bdd import given, parsers, then, when
 
-from kipu_harness.clients import Refusal
-
 from ..vocabulary import TYPES
 from .rcm_steps import rcm_patient
+from .shared_steps import attempt
 
 # The Insurance table, EMR column -> how to read it from the EMR's mirrored insurance.
 EMR_INSURANCE = {
@@ -29,14 +28,6 @@ EMR_INSURANCE = {
         f"{i['subscriber_address_state']} {i['subscriber_address_zip']}",
 }
 WINDOWS = {"Manage Insurance": "insurance", "Manage Review": "review"}
-
-
-def _attempt(refusals, call):
-    try:
-        return call()
-    except Refusal as refusal:
-        refusals.append(("RCM", refusal))
-        return None
 
 
 def payer_id(rcm, name):
@@ -96,7 +87,7 @@ def open_window(emr, emr_patient, name):
                     '"{relationship:Text}" through the window', extra_types=TYPES))
 def add_through_window(rcm, fake, refusals, emr_patient, window, priority, payer, relationship):
     body = insurance_body(rcm, fake, emr_patient, priority, payer, relationship)
-    _attempt(refusals, lambda: rcm.window(window, "/insurances", "POST", **body))
+    attempt(refusals, "RCM", lambda: rcm.window(window, "/insurances", "POST", **body))
 
 
 @given(parsers.parse('the user adds a "{priority:Text}" insurance with payer "{payer:Text}" and member ID "{member:Text}" for the '
@@ -126,7 +117,7 @@ def misuse(rcm, fake, refusals, emr_patient, window, how, request):
         window = Window(window.path, window.token[:-4] + ("AAAA" if not window.token.endswith("AAAA") else "BBBB"),
                         window.expires_at)
     body = insurance_body(rcm, fake, emr_patient, "primary", "Aetna", "Self")
-    _attempt(refusals, lambda: rcm.window(window, "/insurances", "POST", **body))
+    attempt(refusals, "RCM", lambda: rcm.window(window, "/insurances", "POST", **body))
 
 
 # -- the Insurance Set -------------------------------------------------------------------------------
@@ -135,7 +126,7 @@ def misuse(rcm, fake, refusals, emr_patient, window, how, request):
 @when(parsers.parse('the RCM user adds a "{priority:Text}" insurance with payer "{payer:Text}" for the patient as "{relationship:Text}"', extra_types=TYPES))
 def rcm_adds(rcm, fake, eventually, refusals, emr_patient, priority, payer, relationship):
     body = insurance_body(rcm, fake, emr_patient, priority, payer, relationship)
-    _attempt(refusals, lambda: rcm.save_insurance(*_ids(rcm, eventually, emr_patient), **body))
+    attempt(refusals, "RCM", lambda: rcm.save_insurance(*_ids(rcm, eventually, emr_patient), **body))
 
 
 @given(parsers.parse('the RCM user adds a "{priority:Text}" insurance with payer "{payer:Text}" and member ID "{member:Text}" for the '

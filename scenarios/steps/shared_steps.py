@@ -6,7 +6,19 @@ import datetime as dt
 
 from pytest_bdd import given, parsers, then
 
+from kipu_harness.clients import Refusal
+
 from ..vocabulary import TYPES
+
+
+def attempt(refusals, system, call, fallback=None):
+    """Run a user action; a refusal is kept, with the system that refused, for the Then step
+    that expects it ("the EMR refuses with status ...")."""
+    try:
+        return call()
+    except Refusal as refusal:
+        refusals.append((system, refusal))
+        return fallback
 
 
 @given(parsers.parse("the systems' date is {day:Date}", extra_types=TYPES))
