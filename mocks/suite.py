@@ -13,8 +13,8 @@ from typing import Any
 from kipu_harness.settings import IntegrationSettings
 
 from . import crm, emr, payer, rcm
-from .base import Clock, SystemContext
-from .store import Store
+from .common.base import Clock, SystemContext
+from .common.store import Store
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
 _FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_app, "payer": payer.create_app}
@@ -58,7 +58,7 @@ class MockSuite:
 
 
 def _configure(system: str):
-    from . import facility
+    from .common import facility
 
     installer = facility.INSTALLERS.get(system)
     return (lambda tx: installer(tx, facility.load())) if installer else None

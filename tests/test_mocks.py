@@ -11,8 +11,8 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from kipu_harness.mocks import SYSTEMS, MockSuite
-from kipu_harness.mocks.base import mask_ssn
-from kipu_harness.mocks.store import Store
+from kipu_harness.mocks.common.base import mask_ssn
+from kipu_harness.mocks.common.store import Store
 from mockkit import Mocks, _mocks, refused, state
 from kipu_harness.plugins import hl7v2
 from kipu_harness.settings import REQUIRED_DEMOGRAPHICS

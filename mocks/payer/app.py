@@ -8,9 +8,9 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from kipu_harness.events import Problem
 from kipu_harness.plugins import x12_eligibility as x12
 
-from . import openapi
-from .base import ApiError, SystemContext, ctx, install, json_body
-from .validation import Checker
+from ..common import openapi
+from ..common.base import ApiError, SystemContext, ctx, install, json_body
+from ..common.checks import Checker
 
 OPENAPI = openapi.document(
     "Mock payer and clearinghouse",

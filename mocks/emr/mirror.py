@@ -9,8 +9,9 @@ from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import Problem
 
-from .base import ApiError, ctx, json_body, load
-from .validation import Checker
+from ..common.base import ApiError, ctx, json_body, load
+from ..common.checks import Checker
+from .kipu import document_data, page, patient_block
 
 mirror = Blueprint("mirror", __name__, url_prefix="/api")
 
@@ -109,9 +110,8 @@ def receive_reviews():
 
 def _local_edit(kind: str, patient_id: str, record_id: str, editable: tuple[str, ...]):
     """An edit made only in the EMR: kept here, never sent to the RCM (INS-15)."""
-    from .emr import _document_data
 
-    data = _document_data(json_body())
+    data = document_data(json_body())
     c = Checker(data)
     c.unknown(set(editable))
     values = {}
@@ -152,14 +152,12 @@ def edit_review(patient_id: str, review_id: str):
 
 @mirror.get("/patients/<patient_id>/ur")
 def patient_reviews(patient_id: str):
-    from .emr import patient_block
 
     return jsonify(patient_block(patient_id, "utilization_reviews",
                                  lambda tx, patient: tx.find("utilization_review", patient_id=patient["id"])))
 
 
 def _latest(kind: str, key: str):
-    from .emr import page
 
     c = Checker(dict(request.args))
     start, end = c.date("start_date", required=True), c.date("end_date", required=True)

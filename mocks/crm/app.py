@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify
 
-from . import openapi
+from ..common import openapi
 from kipu_harness.events import Problem
 
-from .base import ApiError, SystemContext, ctx, install, json_body, load
-from .validation import SEXES, Checker
+from ..common.base import ApiError, SystemContext, ctx, install, json_body, load
+from ..common.checks import SEXES, Checker
 
 PROSPECT_FIELDS = (
     "first_name", "middle_name", "last_name", "dob", "gender", "phone", "email",

@@ -9,10 +9,11 @@ from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import Problem
 
-from . import windows
-from .base import ApiError, ctx, json_body
-from .rcm_insurance import insurance_set, save_insurance
-from .rcm_review import save_review
+from ..common import windows
+from ..common.base import ApiError, ctx, json_body
+from .eligibility import run_check
+from .insurance import insurance_set, save_insurance
+from .review import save_review
 
 window = Blueprint("window", __name__, url_prefix="/rcm/window/<emr_patient_id>")
 
@@ -56,8 +57,6 @@ def edit_insurance(emr_patient_id: str, insurance_id: str):
 @window.post("/insurance/insurances/<insurance_id>/eligibility")
 def eligibility(emr_patient_id: str, insurance_id: str):
     """WF-3.4: the eligibility check is started from the EMR, through the window."""
-    from .eligibility import run_check
-
     patient, episode = _open(emr_patient_id, "insurance")
     return jsonify({"eligibility": run_check(ctx(), patient["id"], episode["id"], insurance_id)})
 

@@ -4,17 +4,17 @@ diagnosis, set a discharge date, Manage Insurance, Manage Review) as explicit en
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import Problem
 
-from . import emr_billing, emr_mirror, openapi, windows
-from .base import ApiError, SystemContext, ctx, install, json_body, load
-from .validation import SEXES, Checker, icd10_billable
+from ..common import windows
+from .kipu import document_data, page, patient_block, present, require_master_id
+from ..common.base import ApiError, ctx, json_body, load
+from ..common.checks import SEXES, Checker, icd10_billable
 
 # Kipu's write model names (kipu-api-v3.md §3); reads use `state` where writes use `address_state`.
 WRITE_FIELDS = (
@@ -29,85 +29,8 @@ ACTIONS = {
     "manage_review": "manage_review.clicked",
 }
 
-OPENAPI = openapi.document(
-    "Mock Kipu EMR (API v3 shape)",
-    "Patients as in Kipu's public API v3 (paths under /api, paged envelopes with string "
-    "pagination), plus the EMR user actions that drive the RCM integration.",
-    [
-        ("GET", "/api/patients/census", "Paged census (phi_level, page, per, exclude_preadmission)", None),
-        ("GET", "/api/patients/admissions", "Paged admissions between start_date and end_date", None),
-        ("GET", "/api/patients/{patient_id}", "One patient (patient_master_id required)", None),
-        ("GET", "/api/patients/{patient_id}/diagnosis_history", "Diagnoses with the date each was added", None),
-        ("POST", "/api/patients", "Create a pre-admitted patient (WF-1.5); body {document: {recipient_id, data}}",
-         {"type": "object", "required": ["document"], "properties": {"document": openapi.fields("recipient_id")}}),
-        ("PATCH", "/api/patients/{patient_id}", "Update demographics or the admission date; body {document: {data}}",
-         {"type": "object", "required": ["document"]}),
-        ("POST", "/api/integrations/crm/patients", "Receive a treatment opportunity pushed by the CRM (pending)", None),
-        ("POST", "/api/patients/{patient_id}/accept", "Accept a record pushed from the CRM (WF-2.1)", None),
-        ("POST", "/api/patients/{patient_id}/mr_number", "Generate the MR Number (WF-2.3, PAT-02)", None),
-        ("POST", "/api/patients/{patient_id}/diagnoses", "Add an ICD-10-CM diagnosis (PAT-03)",
-         openapi.fields("code", "principal", required=("code",))),
-        ("POST", "/api/patients/{patient_id}/discharge", "Set the Discharge/Transition Date (PAT-14)",
-         openapi.fields("discharge_date", required=("discharge_date",))),
-        ("POST", "/api/patients/{patient_id}/send_to_rcm", "Send to Kipu RCM from the Facesheet (WF-2.4)", None),
-        ("POST", "/api/patients/{patient_id}/manage_insurance", "Manage Insurance (PAT-02)", None),
-        ("POST", "/api/patients/{patient_id}/manage_review", "Manage Review (PAT-02)", None),
-        ("GET", "/api/settings/payors", "Payers (read-only: managed in the RCM, SYS-04)", None),
-        ("GET", "/api/patients/{patient_id}/ur", "Utilization reviews mirrored from the RCM (patient_master_id required)", None),
-        ("PATCH", "/api/patients/{patient_id}/ur/{review_id}", "Edit a U/R in the EMR only (overwritten by the next RCM save)", None),
-        ("PATCH", "/api/patients/{patient_id}/insurances/{insurance_id}",
-         "Edit an insurance in the EMR only (INS-15: overwritten by the next RCM save)", None),
-        ("GET", "/api/insurances/latest", "Insurances updated between start_date and end_date (paged)", None),
-        ("GET", "/api/utilization_reviews/latest", "Utilization reviews updated between start_date and end_date (paged)", None),
-        ("GET", "/api/care_levels", "Levels of care with their days of the week (AUTH-11)", None),
-        ("POST", "/api/care_levels", "Configure a level of care", openapi.fields("care_level_name", "days_of_the_week")),
-        ("POST", "/api/integrations/rcm/insurances", "Webhook: the RCM's Insurance Set for a patient", None),
-        ("POST", "/api/integrations/rcm/utilization_reviews", "Webhook: the RCM's utilization reviews for a patient", None),
-        ("POST", "/api/settings/payors", "Refused with 403: payers are managed only in the RCM", None),
-        ("POST", "/api/patients/{patient_id}/insurances", "Refused with 403: insurance is entered in the RCM (SYS-03)", None),
-    ],
-)
 
 
-def create_app(context: SystemContext) -> Flask:
-    app = Flask("kipu_harness.mocks.emr")
-    install(app, context, OPENAPI)
-    app.register_blueprint(patients)
-    app.register_blueprint(crm_inbound)
-    app.register_blueprint(owned_elsewhere)
-    app.register_blueprint(emr_mirror.mirror)
-    app.register_blueprint(emr_billing.billing)
-    return app
-
-
-# What the RCM owns (SYS-03, SYS-04): the EMR shows it but refuses to write it.
-owned_elsewhere = Blueprint("owned_elsewhere", __name__, url_prefix="/api")
-
-
-@owned_elsewhere.get("/settings/payors")
-def payors():
-    return page([], "payors")
-
-
-@owned_elsewhere.route("/settings/payors", methods=["POST"])
-@owned_elsewhere.route("/settings/payors/<payor_id>", methods=["PATCH", "PUT", "DELETE"])
-def payor_write(payor_id: str | None = None):
-    raise ApiError(403, "payers are managed only in the RCM",
-                   [Problem("payor", "cannot be created or edited in the EMR; manage payers in the RCM")])
-
-
-@owned_elsewhere.route("/patients/<patient_id>/insurances", methods=["POST"])
-@owned_elsewhere.route("/patients/<patient_id>/insurances/<insurance_id>", methods=["PUT", "DELETE"])
-def insurance_write(patient_id: str, insurance_id: str | None = None):
-    raise ApiError(403, "insurance is owned by the RCM",
-                   [Problem("insurance", "is entered in the RCM: use Manage Insurance")])
-
-
-@owned_elsewhere.route("/patients/<patient_id>/ur", methods=["POST"])
-@owned_elsewhere.route("/patients/<patient_id>/ur/<review_id>", methods=["PUT", "DELETE"])
-def review_write(patient_id: str, review_id: str | None = None):
-    raise ApiError(403, "utilization review is owned by the RCM",
-                   [Problem("utilization_review", "is entered in the RCM: use Manage Review")])
 
 
 patients = Blueprint("patients", __name__, url_prefix="/api/patients")
@@ -116,43 +39,6 @@ crm_inbound = Blueprint("crm_inbound", __name__, url_prefix="/api/integrations/c
 
 # -- representation ------------------------------------------------------------------------
 
-def present(patient: dict[str, Any]) -> dict[str, Any]:
-    """A patient as Kipu's v3 read API shows it."""
-    view = {k: v for k, v in patient.items() if k not in ("id", "diagnoses", "rcm")}
-    view["casefile_id"] = f"{patient['id']}:{patient['patient_master_id']}"
-    view["id"] = patient["id"]
-    view["diagnosis_codes"] = ", ".join(d["code"] for d in patient["diagnoses"])
-    view["diagnoses"] = patient["diagnoses"]
-    view["rcm_connection"] = patient["rcm"]
-    return view
-
-
-def page(items: list[dict[str, Any]], key: str):
-    numbers = {}
-    for name, default in (("page", 1), ("per", 20)):
-        try:
-            numbers[name] = max(1, int(request.args.get(name, default)))
-        except ValueError:
-            raise ApiError(400, f"{name} must be an integer", [Problem(name, "must be an integer")]) from None
-    number, per = numbers["page"], min(100, numbers["per"])
-    total = len(items)
-    pages = max(1, math.ceil(total / per))
-    chunk = items[(number - 1) * per : number * per]
-    # Kipu sends pagination values as strings.
-    pagination = {
-        "current_page": str(number),
-        "total_pages": str(pages),
-        "records_per_page": str(per),
-        "total_records": str(total),
-    }
-    return jsonify({"pagination": pagination, key: chunk})
-
-
-def _document_data(body: dict[str, Any]) -> dict[str, Any]:
-    document = body.get("document")
-    if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
-        raise ApiError(422, "invalid document", [Problem("document.data", "a JSON object is required")])
-    return document["data"]
 
 
 def _check(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
@@ -222,12 +108,6 @@ def new_patient(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def _require_master_id(patient: dict[str, Any]) -> None:
-    given = request.args.get("patient_master_id")
-    if not given:
-        raise ApiError(400, "patient_master_id is required", [Problem("patient_master_id", "is required")])
-    if given != patient["patient_master_id"]:
-        raise ApiError(404, "patient not found", [Problem("patient_master_id", "does not match the patient")])
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -257,7 +137,7 @@ def get_patient(patient_id: str):
     with ctx().store.read() as tx:
         patient = load(tx, "patient", patient_id)
         insurances = tx.find("insurance", patient_id=patient["id"])
-    _require_master_id(patient)
+    require_master_id(patient)
     return jsonify({"patient": {**present(patient), "insurances": insurances}})
 
 
@@ -266,22 +146,13 @@ def diagnosis_history(patient_id: str):
     return jsonify(patient_block(patient_id, "diagnosis_history", lambda tx, patient: patient["diagnoses"]))
 
 
-def patient_block(patient_id: str, key: str, rows) -> dict[str, Any]:
-    """Kipu's shape for a patient's sub-resource: `{"patient": {casefile_id, names, dob, <key>: [...]}}`."""
-    with ctx().store.read() as tx:
-        patient = load(tx, "patient", patient_id)
-        found = rows(tx, patient)
-    _require_master_id(patient)
-    view = present(patient)
-    head = {k: view[k] for k in ("casefile_id", "first_name", "middle_name", "last_name", "dob")}
-    return {"patient": {**head, key: found}}
 
 
 # -- writes --------------------------------------------------------------------------------
 
 @patients.post("")
 def create_patient():
-    values = _check(_document_data(json_body()), creating=True)
+    values = _check(document_data(json_body()), creating=True)
     record = new_patient(values)
     _check_dates(record)
     patient, extra = ctx().write(lambda tx: tx.insert("patient", record), "patient.created", kind="patient")
@@ -290,7 +161,7 @@ def create_patient():
 
 @patients.patch("/<patient_id>")
 def update_patient(patient_id: str):
-    values = _check(_document_data(json_body()), creating=False)
+    values = _check(document_data(json_body()), creating=False)
 
     def change(tx):
         patient = load(tx, "patient", patient_id)

@@ -10,8 +10,8 @@ from flask import Blueprint, jsonify
 
 from kipu_harness.events import Problem
 
-from .base import ApiError, SystemContext, ctx, json_body, load
-from .validation import Checker, SEXES
+from ..common.base import ApiError, SystemContext, ctx, json_body, load
+from ..common.checks import Checker, SEXES
 
 PRIORITIES = ("primary", "secondary", "tertiary")
 RELATIONSHIPS = ("Self", "Spouse", "Child", "Other")
@@ -159,7 +159,7 @@ def check_priorities(entries: list[dict[str, Any]]) -> None:
 def save_insurance(context: SystemContext, patient_id: Any, episode_id: Any, body: dict[str, Any],
                    insurance_id: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Create or update one insurance of an episode's Insurance Set; the save is sent to the EMR."""
-    from .rcm import apply_self
+    from .patients import apply_self
 
     saved: dict[str, Any] = {}
 
@@ -227,32 +227,3 @@ def verify(patient_id: str, episode_id: str, insurance_id: str):
     patient, _ = ctx().write(change, "insurance.verified", kind="patient")
     with ctx().store.read() as tx:
         return jsonify({"insurance": insurance_entry(tx, patient_id, episode_id, insurance_id)[1]})
-
-
-@insurances.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/eligibility")
-def check_eligibility(patient_id: str, episode_id: str, insurance_id: str):
-    from .eligibility import run_check
-
-    return jsonify({"eligibility": run_check(ctx(), patient_id, episode_id, insurance_id)})
-
-
-@insurances.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/eligibility/review")
-def review_eligibility(patient_id: str, episode_id: str, insurance_id: str):
-    """WF-3.4: the eligibility result is reviewed and completed in the RCM."""
-    c = Checker(json_body())
-    c.unknown({"reviewed_by", "note"})
-    who, note = c.text("reviewed_by", required=True), c.text("note", max_len=500)
-    c.done("invalid review")
-
-    def change(tx):
-        patient, entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
-        if not entry.get("eligibility"):
-            raise ApiError(409, "no eligibility result to review", [Problem("eligibility", "run a check first")])
-        entry["eligibility"].update(reviewed={"by": who, "at": ctx().clock.now().isoformat(), "note": note or ""})
-        tx.put("patient", patient)
-        return patient
-
-    ctx().write(change, "eligibility.reviewed", kind="patient")
-    with ctx().store.read() as tx:
-        return jsonify({"insurance": insurance_entry(tx, patient_id, episode_id, insurance_id)[1]})
-

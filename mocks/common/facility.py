@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from importlib import resources
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-DEFAULT = Path(__file__).resolve().parent.parent / "harness" / "facility.toml"
+# Shipped as package data of kipu_harness, so it is found from an installed wheel too.
+DEFAULT = Path(str(resources.files("kipu_harness") / "facility.toml"))
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 # Users of the mocks' billing screens (SET-05): who may transmit charges, submit and create claims.
 USERS = ({"username": "biller", "roles": ["billing"]}, {"username": "clinician", "roles": []})

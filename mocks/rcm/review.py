@@ -9,9 +9,9 @@ from flask import Blueprint, jsonify
 
 from kipu_harness.events import Problem
 
-from .base import ApiError, SystemContext, ctx, json_body, load
-from .rcm_insurance import episode_number, episode_of
-from .validation import Checker
+from ..common.base import ApiError, SystemContext, ctx, json_body, load
+from .insurance import episode_number, episode_of
+from ..common.checks import Checker
 
 STATUSES = ("Authorized", "Authorized - Not Required", "Denied", "Pending", "Required - Not Obtained", "Not Required")
 REVIEW_FIELDS = ("start_date", "end_date", "units", "authorization_number", "authorization_status", "service",

@@ -11,8 +11,8 @@ from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import ChargeToMatch, Problem
 
-from .base import ApiError, SystemContext, ctx, json_body, load, require_role
-from .validation import Checker
+from ..common.base import ApiError, SystemContext, ctx, json_body, load, require_role
+from ..common.checks import Checker
 
 billing = Blueprint("billing", __name__, url_prefix="/rcm")
 

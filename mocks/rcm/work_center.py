@@ -17,8 +17,8 @@ from kipu_harness.events import Problem
 from kipu_harness.plugins import x12_claims as x12
 from kipu_harness.plugins.x12_eligibility import Envelope
 
-from .base import ApiError, SystemContext, ctx, require_role
-from .rcm_insurance import episode_of
+from ..common.base import ApiError, SystemContext, ctx, require_role
+from .insurance import episode_of
 
 work_center = Blueprint("work_center", __name__, url_prefix="/rcm/work_center")
 FORMATS = {"institutional": "837I", "professional": "837P"}

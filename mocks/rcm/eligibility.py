@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import Blueprint, jsonify
+
 from kipu_harness.events import Problem
 from kipu_harness.plugins import x12_eligibility as x12
 
-from .base import ApiError, SystemContext
-from .rcm_insurance import insurance_entry
+from ..common.base import ApiError, SystemContext, ctx, json_body
+from ..common.checks import Checker
+from .insurance import insurance_entry
 
 # The billing facility the 270 names as information receiver (2100B). The Konnector settings of
 # a later issue replace this; the NPI passes the Luhn check over 80840 + NPI.
@@ -88,3 +91,35 @@ def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insuranc
 
     context.write(change, "eligibility.checked")
     return result
+
+
+# -- routes: Check Eligibility and its review (WF-3.4) ---------------------------------------
+
+eligibility = Blueprint("eligibility", __name__, url_prefix="/rcm")
+
+
+@eligibility.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/eligibility")
+def check_eligibility(patient_id: str, episode_id: str, insurance_id: str):
+    return jsonify({"eligibility": run_check(ctx(), patient_id, episode_id, insurance_id)})
+
+
+@eligibility.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/eligibility/review")
+def review_eligibility(patient_id: str, episode_id: str, insurance_id: str):
+    """WF-3.4: the eligibility result is reviewed and completed in the RCM."""
+    c = Checker(json_body())
+    c.unknown({"reviewed_by", "note"})
+    who, note = c.text("reviewed_by", required=True), c.text("note", max_len=500)
+    c.done("invalid review")
+
+    def change(tx):
+        patient, entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
+        if not entry.get("eligibility"):
+            raise ApiError(409, "no eligibility result to review", [Problem("eligibility", "run a check first")])
+        entry["eligibility"].update(reviewed={"by": who, "at": ctx().clock.now().isoformat(), "note": note or ""})
+        tx.put("patient", patient)
+        return patient
+
+    ctx().write(change, "eligibility.reviewed", kind="patient")
+    with ctx().store.read() as tx:
+        return jsonify({"insurance": insurance_entry(tx, patient_id, episode_id, insurance_id)[1]})
+

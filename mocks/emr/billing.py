@@ -11,9 +11,9 @@ from flask import Blueprint, jsonify, request
 
 from kipu_harness.events import Problem
 
-from . import facility
-from .base import ApiError, ctx, json_body, load, require_role
-from .validation import Checker
+from ..common import facility
+from ..common.base import ApiError, ctx, json_body, load, require_role
+from ..common.checks import Checker
 
 billing = Blueprint("emr_billing", __name__, url_prefix="/api")
 EDITABLE = ("rendering_provider", "service_description", "modifier", "place_of_service")
