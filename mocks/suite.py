@@ -15,6 +15,7 @@ from kipu_harness.settings import IntegrationSettings
 from . import crm, emr, payer, rcm
 from .common.base import Clock, SystemContext
 from .common.store import Store
+from .rcm.patients import receive_hl7
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
 _FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_app, "payer": payer.create_app}
@@ -46,7 +47,7 @@ class MockSuite:
 
     def receive_hl7(self, text: str) -> str:
         """The RCM's HL7 entry point, shared by its MLLP listener and its HTTP route."""
-        return rcm.receive_hl7(self.contexts["rcm"], text)
+        return receive_hl7(self.contexts["rcm"], text)
 
     def deliver_pending(self) -> None:
         for context in self.contexts.values():

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, request
 
 from kipu_harness.events import EventContext, Problem, Refused, SystemEvent
 
@@ -75,7 +74,7 @@ class SystemContext:
         Returns the record ``change`` produced (re-read as ``kind`` after the integration ran,
         since a plugin may have updated it) and what the
         integration plugins added to the response. A ``Refused`` from a plugin rolls back the
-        whole write and becomes a 422.
+        whole write and becomes a 409: the request was well formed, a rule of the system refused it.
         """
         extra: dict[str, Any] = {}
         try:
@@ -95,7 +94,7 @@ class SystemContext:
                     if kind:
                         record = tx.get(kind, record["id"]) or record
         except Refused as refused:
-            raise ApiError(422, refused.message, refused.problems) from None
+            raise ApiError(409, refused.message, refused.problems) from None
         self.deliver_pending()
         return record, extra
 
@@ -212,95 +211,3 @@ def load(tx: Tx, kind: str, id: Any) -> dict[str, Any]:
     if record is None:
         raise not_found(kind, id)
     return record
-
-
-# -- app wiring ----------------------------------------------------------------------------
-
-def install(app: Flask, context: SystemContext, openapi: dict[str, Any]) -> None:
-    """Give a mock app its context, JSON errors, journal of calls and the control routes."""
-    app.extensions["kipu"] = context
-    app.json.sort_keys = False
-
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> tuple[Response, int]:
-        body: dict[str, Any] = {"errors": exc.message, "status_code": exc.status}
-        if exc.problems:
-            body["problems"] = [p.as_json() for p in exc.problems]
-        return jsonify(body), exc.status
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[Response, int]:
-        code = exc.code or 500
-        response = jsonify({"errors": exc.description or exc.name, "status_code": code})
-        # Keep what the exception says besides its body, such as Allow on a 405.
-        for name, value in exc.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response, code
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[Response, int]:
-        # Never a stack trace to the caller; the server log keeps it.
-        app.logger.exception("unhandled error")
-        return jsonify({"errors": f"internal error: {type(exc).__name__}", "status_code": 500}), 500
-
-    @app.before_request
-    def _started() -> None:
-        g.kipu_body = request.get_data(cache=True, as_text=True)[:20000]
-
-    @app.after_request
-    def _journal(response: Response) -> Response:
-        if not request.path.startswith(CONTROL_PREFIX) and request.path != "/openapi.json":
-            summary = f"{request.method} {request.full_path.rstrip('?')} -> {response.status_code}"
-            context.journal("http", mask_ssn(summary), getattr(g, "kipu_body", ""))
-        return response
-
-    @app.get("/openapi.json")
-    def _openapi() -> Response:
-        return jsonify(openapi)
-
-    app.register_blueprint(control_blueprint())
-
-
-def control_blueprint() -> Blueprint:
-    """Mock-only routes, kept under /_mock so they never collide with a system's own API."""
-    bp = Blueprint("mock_control", __name__, url_prefix=CONTROL_PREFIX)
-
-    @bp.get("/health")
-    def health() -> Response:
-        return jsonify({"system": ctx().system, "status": "ok"})
-
-    @bp.post("/reset")
-    def reset() -> Response:
-        ctx().reset()
-        return jsonify({"system": ctx().system, "reset": True})
-
-    @bp.get("/journal")
-    def journal() -> Response:
-        entries = ctx().store.journal_entries(request.args.get("channel"))
-        return jsonify({"system": ctx().system, "entries": entries})
-
-    @bp.get("/clock")
-    def clock_get() -> Response:
-        return jsonify({"now": ctx().clock.now().isoformat()})
-
-    @bp.post("/clock")
-    def clock_set() -> Response:
-        body = json_body()
-        value = body.get("now")
-        try:
-            when = None if value is None else dt.datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise ApiError(422, "invalid clock", [Problem("now", "expected an ISO 8601 date-time or null")]) from None
-        ctx().clock.pin(when)
-        return jsonify({"now": ctx().clock.now().isoformat()})
-
-    @bp.get("/outbox")
-    def outbox() -> Response:
-        return jsonify({"system": ctx().system, "deliveries": ctx().store.outbox(request.args.get("status"))})
-
-    @bp.post("/outbox/deliver")
-    def deliver() -> Response:
-        return jsonify({"system": ctx().system, "delivered": ctx().deliver_pending()})
-
-    return bp

@@ -7,7 +7,8 @@ from flask import Blueprint, Flask
 from kipu_harness.events import Problem
 
 from ..common import openapi
-from ..common.base import ApiError, SystemContext, install
+from ..common.api import new_app
+from ..common.base import ApiError, SystemContext
 from . import billing, mirror, patients
 from .kipu import page
 
@@ -52,8 +53,7 @@ OPENAPI = openapi.document(
 
 
 def create_app(context: SystemContext) -> Flask:
-    app = Flask("kipu_harness.mocks.emr")
-    install(app, context, OPENAPI)
+    app = new_app(context, title=OPENAPI["info"]["title"], description=OPENAPI["info"]["description"], apis=())
     app.register_blueprint(patients.patients)
     app.register_blueprint(patients.crm_inbound)
     app.register_blueprint(owned_elsewhere)

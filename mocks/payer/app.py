@@ -9,7 +9,8 @@ from kipu_harness.events import Problem
 from kipu_harness.plugins import x12_eligibility as x12
 
 from ..common import openapi
-from ..common.base import ApiError, SystemContext, ctx, install, json_body
+from ..common.api import new_app
+from ..common.base import ApiError, SystemContext, ctx, json_body
 from ..common.checks import Checker
 
 OPENAPI = openapi.document(
@@ -29,8 +30,7 @@ payer = Blueprint("payer", __name__, url_prefix="/payer")
 
 
 def create_app(context: SystemContext) -> Flask:
-    app = Flask("kipu_harness.mocks.payer")
-    install(app, context, OPENAPI)
+    app = new_app(context, title=OPENAPI["info"]["title"], description=OPENAPI["info"]["description"], apis=())
     app.register_blueprint(payer)
     app.register_blueprint(clearinghouse)
     return app

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 from ..common import openapi
-from ..common.base import SystemContext, install
+from ..common.api import new_app
+from ..common.base import SystemContext
 from . import billing, eligibility, insurance, patients, review, windows, work_center
 
 OPENAPI = openapi.document(
@@ -50,8 +51,7 @@ OPENAPI = openapi.document(
 
 
 def create_app(context: SystemContext) -> Flask:
-    app = Flask("kipu_harness.mocks.rcm")
-    install(app, context, OPENAPI)
+    app = new_app(context, title=OPENAPI["info"]["title"], description=OPENAPI["info"]["description"], apis=())
     app.register_blueprint(patients.rcm)
     for blueprint in (insurance.payers, insurance.insurances, eligibility.eligibility,
                       review.reviews, windows.window, billing.billing, work_center.work_center):

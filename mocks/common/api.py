@@ -1,0 +1,164 @@
+"""How every mock is served: a flask-openapi3 app whose typed route declarations validate each
+request, shape the OpenAPI 3.1 document and the browsable API page (/docs), and whose errors all
+take the project's shape: ``{"errors", "status_code", "problems": [{"field", "problem"}]}``.
+
+Bad input never reaches a handler: ids are strict decimal integers in SQLite's range (anything
+else does not match the route: 404), bodies are bounded in size (413) and nesting (400), and a
+body that is not JSON is a 400 naming the problem.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, make_response, request
+from flask_openapi3 import APIBlueprint, Info, OpenAPI
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from kipu_harness.events import Problem
+
+from .base import CONTROL_PREFIX, ApiError, SystemContext, mask_ssn
+from .control import control
+from .routes import IdConverter
+from .schemas import Error, problems_of
+
+MAX_BODY = 1 << 20  # bytes
+MAX_DEPTH = 32  # JSON nesting; the deepest real body (a charge batch) is 4
+DOCS = "/docs"
+
+
+def _validation_error(error: ValidationError) -> Response:
+    problems = problems_of(error, strip_prefix=("document.data",))
+    body = {"errors": "invalid request", "status_code": 422, "problems": [p.as_json() for p in problems]}
+    response = make_response(jsonify(body), 422)
+    return response
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth without recursion (a hostile body must not blow the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def new_app(context: SystemContext, *, title: str, description: str, apis: tuple[Blueprint, ...]) -> OpenAPI:
+    """A mock system's Flask app: context, JSON errors, bounded input, journal, control routes, docs."""
+    app = OpenAPI(
+        f"kipu_harness.mocks.{context.system}",
+        info=Info(title=title, version="1", description=description),
+        doc_prefix=DOCS,
+        validation_error_status=422,
+        validation_error_model=Error,
+        validation_error_callback=_validation_error,
+    )
+    app.url_map.converters["id"] = IdConverter
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.extensions["kipu"] = context
+    app.json.sort_keys = False
+    _errors(app)
+    _limits_and_journal(app, context)
+    for api in (*apis, control):
+        if isinstance(api, APIBlueprint):
+            app.register_api(api)
+        else:  # a plain Flask blueprint serves, but is not in the document
+            app.register_blueprint(api)
+
+    @app.get("/openapi.json", doc_ui=False)
+    def openapi_document():
+        return jsonify(document(app))
+
+    return app
+
+
+def document(app: OpenAPI) -> dict[str, Any]:
+    """The app's OpenAPI 3.1 document, with the project's error shape on every refusal."""
+    spec = app.api_doc
+    if spec.get("x-kipu-finished"):
+        return spec
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            takes_input = bool(operation.get("requestBody")) or any(
+                p["in"] != "path" for p in operation.get("parameters", ()))
+            # flask-openapi3 adds a list-shaped 422 everywhere; ours is one Error, and only where
+            # there is input to refuse.
+            if "422" in responses and responses["422"]["content"]["application/json"]["schema"].get("type") == "array":
+                del responses["422"]
+            if takes_input:
+                responses.setdefault("422", {"description": "The request breaks this document", "content": error})
+            if operation.get("requestBody"):
+                responses.setdefault("400", {"description": "The body is not JSON, or nested too deeply", "content": error})
+                responses.setdefault("413", {"description": f"The body is over {MAX_BODY} bytes", "content": error})
+            if "{" in path:
+                responses.setdefault("404", {"description": "No such record", "content": error})
+            for status, response in responses.items():
+                response["description"] = response.get("description") or HTTPStatus(int(status)).phrase
+    components = spec.setdefault("components", {})
+    if components.get("securitySchemes") is None:
+        components.pop("securitySchemes", None)
+    spec["x-kipu-finished"] = True
+    return spec
+
+
+def _errors(app: OpenAPI) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> tuple[Response, int]:
+        body: dict[str, Any] = {"errors": exc.message, "status_code": exc.status}
+        body["problems"] = [p.as_json() for p in exc.problems]
+        return jsonify(body), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if exc.response is not None and exc.code == 422:  # a validation error, already shaped
+            return exc.response
+        code = exc.code or 500
+        response = jsonify({"errors": exc.description or exc.name, "status_code": code, "problems": []})
+        response.status_code = code
+        for name, value in exc.get_headers():  # such as Allow on a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response, int]:
+        # Never a stack trace to the caller; the server log keeps it.
+        app.logger.exception("unhandled error")
+        return jsonify({"errors": f"internal error: {type(exc).__name__}", "status_code": 500, "problems": []}), 500
+
+
+def _limits_and_journal(app: OpenAPI, context: SystemContext) -> None:
+    @app.before_request
+    def check_body() -> None:
+        raw = request.get_data(cache=True)
+        g.kipu_body = raw[:20000].decode("utf-8", "replace")
+        if not raw or not (request.is_json or not request.mimetype):
+            return
+        try:
+            # force: a body sent without a Content-Type is read as JSON too; the result is cached
+            # for the route's own validation.
+            body = request.get_json(force=True, silent=False)
+        except RecursionError:
+            raise ApiError(400, "request body is nested too deeply",
+                           [Problem("body", f"JSON may nest at most {MAX_DEPTH} levels")]) from None
+        except HTTPException:
+            raise ApiError(400, "request body is not valid JSON", [Problem("body", "is not valid JSON")]) from None
+        if _depth(body) > MAX_DEPTH:
+            raise ApiError(400, "request body is nested too deeply",
+                           [Problem("body", f"JSON may nest at most {MAX_DEPTH} levels")])
+
+    @app.after_request
+    def journal(response: Response) -> Response:
+        path = request.path
+        if not path.startswith((CONTROL_PREFIX, DOCS)) and path != "/openapi.json":
+            summary = f"{request.method} {request.full_path.rstrip('?')} -> {response.status_code}"
+            context.journal("http", mask_ssn(summary), getattr(g, "kipu_body", ""))
+        return response

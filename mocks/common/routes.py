@@ -1,0 +1,72 @@
+"""What a route declaration needs besides its models: strict id parameters, the responses it
+gives, and tags."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field, create_model
+from werkzeug.routing import BaseConverter, ValidationError as NoMatch
+
+from .schemas import MAX_ID, Error
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>``: ASCII digits only, within SQLite's INTEGER. ``1_0``, `` 1`` or ``²`` match no route."""
+
+    regex = r"[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise NoMatch()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+@lru_cache(maxsize=None)
+def path_model(*names: str) -> type[BaseModel]:
+    """The path parameters of a route: each an id, so the document says what the converter takes."""
+    fields = {name: (int, Field(ge=0, le=MAX_ID, description=f"the {name.replace('_', ' ')}"))
+              for name in names}
+    return create_model("Path_" + "_".join(names), **fields)  # type: ignore[call-overload]
+
+
+def answers(ok: int, model: type[BaseModel] | None, *refusals: int, **more: Any) -> dict[int, Any]:
+    """The responses of a route: its success and each refusal it can give, all as ``Error``."""
+    declared: dict[int, Any] = {ok: model}
+    declared.update({status: Error for status in refusals})
+    declared.update({int(k.lstrip("_")): v for k, v in more.items()})
+    return declared
+
+
+def tag(name: str, description: str) -> list[Tag]:
+    return [Tag(name=name, description=description)]
+
+
+def _operation_id(*, bp_name: str = "", name: str = "", path: str = "", method: str = "") -> str:
+    return f"{bp_name}.{name}" if bp_name else name
+
+
+def blueprint(name: str, import_name: str, url_prefix: str, tag_name: str, tag_description: str) -> APIBlueprint:
+    """An API blueprint whose operations are tagged and named ``blueprint.function``."""
+    return APIBlueprint(name, import_name, url_prefix=url_prefix, abp_tags=tag(tag_name, tag_description),
+                        operation_id_callback=_operation_id)
+
+
+def refusal(bp: APIBlueprint, methods: tuple[str, ...], rule: str, path: type[BaseModel] | None, why: str,
+            handler) -> None:
+    """Routes that exist only to refuse (a write the other system owns): one operation per method."""
+    for method in methods:
+        def view(**kwargs):
+            handler()
+
+        view.__doc__ = why
+        view.__name__ = f"refuse_{method}_{rule.strip('/').replace('/', '_').replace('<', '').replace('>', '').replace(':', '_')}"
+        if path is not None:
+            view.__annotations__ = {"path": path}
+        getattr(bp, method)(rule, responses={403: Error}, endpoint=view.__name__)(view)
