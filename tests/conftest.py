@@ -1,3 +1,8 @@
 """Fixtures shared by the mock tests (defined in mockkit, where their helpers are)."""
 
-from mockkit import mocks, pm  # noqa: F401  (pytest finds fixtures by name here)
+import os
+
+# Every JSON answer a mock gives in the tests is checked against the model its route declares.
+os.environ.setdefault("KIPU_VALIDATE_RESPONSES", "1")
+
+from mockkit import mocks, pm  # noqa: E402,F401  (pytest finds fixtures by name here)

@@ -9,6 +9,7 @@ body that is not JSON is a 400 naming the problem.
 
 from __future__ import annotations
 
+import os
 from http import HTTPStatus
 from typing import Any
 
@@ -58,6 +59,9 @@ def new_app(context: SystemContext, *, title: str, description: str, apis: tuple
         validation_error_status=422,
         validation_error_model=Error,
         validation_error_callback=_validation_error,
+        # KIPU_VALIDATE_RESPONSES=1 checks every JSON answer against its declared model (the tests
+        # run so); a mismatch is then a 500 naming the field, so drift cannot hide.
+        validate_response=os.environ.get("KIPU_VALIDATE_RESPONSES") == "1",
     )
     app.url_map.converters["id"] = IdConverter
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -132,7 +136,10 @@ def _errors(app: OpenAPI) -> None:
     def unexpected(exc: Exception) -> tuple[Response, int]:
         # Never a stack trace to the caller; the server log keeps it.
         app.logger.exception("unhandled error")
-        return jsonify({"errors": f"internal error: {type(exc).__name__}", "status_code": 500, "problems": []}), 500
+        message = f"internal error: {type(exc).__name__}"
+        if app.validate_response and isinstance(exc, ValidationError):  # the answer broke its model
+            message += f": the response does not match its declared model: {exc}"[:2000]
+        return jsonify({"errors": message, "status_code": 500, "problems": []}), 500
 
 
 def _limits_and_journal(app: OpenAPI, context: SystemContext) -> None:
