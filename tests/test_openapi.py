@@ -78,6 +78,6 @@ def test_the_api_page_is_served_from_the_installed_package(mocks, system):
     page = client.get("/docs/swagger")
     assert page.status_code == 200 and b"swagger-ui" in page.data
     assert b"https://" not in page.data.split(b"<body")[0], "the page must not fetch its assets from the network"
-    asset = client.get("/docs/swagger/swagger-ui-bundle.js")
+    asset = client.get("/docs/swagger/js/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
     assert client.get("/docs/openapi.json").get_json() is not None
