@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .steps.billing_steps import *  # noqa: F401,F403
+from .steps.charge_steps import *  # noqa: F401,F403
+from .steps.claim_steps import *  # noqa: F401,F403
 from .steps.crm_steps import *  # noqa: F401,F403  (step definitions are fixtures)
 from .steps.emr_steps import *  # noqa: F401,F403
 from .steps.insurance_steps import *  # noqa: F401,F403

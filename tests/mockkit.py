@@ -1,5 +1,5 @@
-"""What the mock tests share: a fresh suite per test, Flask clients per system, and checks that a
-refused call named the right fields and wrote nothing."""
+"""What the mock tests share: a fresh suite per test, Flask clients per system, checks that a
+refused call named the right fields and wrote nothing, the suite's clock and a new EMR patient."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from flask.testing import FlaskClient
 
 from kipu_harness.mocks import SYSTEMS, MockSuite
 from kipu_harness.plugin_manager import make_plugin_manager
+
+SSN = "123-45-6789"
+PINNED = "2024-06-01T12:00:00"
 
 KINDS = {"crm": ("prospect", "opportunity"), "emr": ("patient", "insurance", "utilization_review", "care_level"),
          "rcm": ("patient", "payer"), "payer": ("member",)}
@@ -72,3 +75,16 @@ def refused(response, status: int, fields: set[str]) -> dict[str, str]:
     named = {p["field"]: p["problem"] for p in body["problems"]}
     assert set(named) == fields, body["problems"]
     return named
+
+
+def pin_clock(m: Mocks, when: str = PINNED, system: str = "emr") -> None:
+    """Pin the suite's one clock to ``when``, through ``system``'s control route."""
+    response = m.client(system).post("/_mock/clock", json={"now": when})
+    assert response.status_code == 200 and response.get_json() == {"now": when}
+
+
+def new_patient(m: Mocks, **data: Any) -> dict[str, Any]:
+    """An EMR patient made from a Kipu document holding ``data`` (WF-1.5)."""
+    response = m.emr.post("/api/patients", json={"document": {"recipient_id": 1, "data": data}})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["patient"]

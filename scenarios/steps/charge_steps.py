@@ -1,0 +1,249 @@
+"""Steps for Step 5 and the Billing Audit Tool table, on the EMR's side: the billable templates,
+a patient made ready for billing, documenting group sessions and evaluations, and editing and
+transmitting the items of the Billing Audit Tool Report."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, then, when
+
+from ..vocabulary import TYPES
+from .insurance_steps import _ids, insurance_body, payer_id
+from .rcm_steps import rcm_patient
+
+BILLER = "biller"
+
+
+def template(emr, name):
+    found = [t for t in emr.billable_templates() if t["name"] == name]
+    assert found, f"no billable template {name!r} in the EMR"
+    return found[0]
+
+
+def item(emr, patient, service):
+    found = [i for i in emr.billing_items(patient) if i["service_description"] == service
+             or emr_template_name(emr, i) == service]
+    assert found, f"no billed item {service!r} on the Billing Audit Tool Report"
+    return found[-1]
+
+
+def emr_template_name(emr, billing_item):
+    return next((t["name"] for t in emr.billable_templates() if t["id"] == billing_item["template_id"]), None)
+
+
+# -- set-up ---------------------------------------------------------------------------------------
+
+@given("the EMR has the billable templates of the default facility")
+def default_templates(emr):
+    names = {t["name"] for t in emr.billable_templates()}
+    assert {"Residential Day", "Group Therapy", "Individual Therapy 60"} <= names, names
+
+
+def _ready_for_billing(emr, rcm, fake, eventually, insured=True, name="Rosa Delgado"):
+    from .emr_steps import _admitted, _new_patient
+
+    if not any(p["name"] == "Aetna" for p in rcm.payers()):
+        rcm.add_payer(name="Aetna", payer_id="60054", phone="800-872-3862")
+    patient = _admitted(emr, rcm, eventually, _new_patient(emr, fake, name))
+    ids = _ids(rcm, eventually, patient)
+    if insured:
+        rcm.save_insurance(*ids, **insurance_body(rcm, fake, patient, "primary", "Aetna", "Self"))
+    rcm.save_authorization(*ids, service="Residential", start_date="2026-03-02", end_date="2026-03-31", units=30,
+                           authorization_status="Authorized", authorization_number="AUTH-5001",
+                           payer=payer_id(rcm, "Aetna") if insured else None)
+    rcm.save_authorization(*ids, kind="standalone_authorizations", service="Individual Therapy 60",
+                           start_date="2026-03-02", end_date="2026-03-31", units=8, authorization_status="Authorized",
+                           authorization_number="AUTH-5002", rendering_provider="1765432103")
+    return emr.get(patient)
+
+
+@given("a patient admitted through the EMR, with insurance and authorizations in the RCM", target_fixture="emr_patient")
+def ready_for_billing(emr, rcm, fake, eventually):
+    return _ready_for_billing(emr, rcm, fake, eventually)
+
+
+@given("a private-pay patient admitted through the EMR, with a U/R in the RCM", target_fixture="private_patient")
+def private_patient(emr, rcm, fake, eventually):
+    return _ready_for_billing(emr, rcm, fake, eventually, insured=False, name="Paul Lindqvist")
+
+
+@given(parsers.parse('the patient\'s U/R in the RCM is "{status}"'))
+def ur_status(rcm, eventually, emr_patient, status):
+    review = rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews[-1]
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), review_id=review["id"], authorization_status=status)
+
+
+@given(parsers.parse('the EMR has an ancillary group template "{name}" with CPT "{cpt}"'))
+def extra_template(emr, name, cpt):
+    emr.add_billable_template(name=name, kind="group_session", billing="ancillary", service_description=name, cpt=cpt)
+
+
+@given(parsers.parse('the RCM has a claim rule adding modifier "{modifier}" to procedure "{cpt}"'))
+def claim_rule(rcm, modifier, cpt):
+    rcm.add_claim_rule(name=f"{modifier} on {cpt}", procedure_code=cpt, add_modifier=modifier)
+
+
+# -- documenting ----------------------------------------------------------------------------------------
+
+def _attend(emr, patient, name, day, times=1):
+    for _ in range(times):
+        emr.document_group_session(template(emr, name)["id"], day.isoformat(),
+                                   [{"patient_id": patient.id, "present": True, "minutes": 60}])
+
+
+ATTENDS = 'the patient attends the "{name}" group session on {day:Date}'
+
+
+@given(parsers.parse(ATTENDS, extra_types=TYPES))
+@when(parsers.parse(ATTENDS, extra_types=TYPES))
+def attends(emr, emr_patient, name, day):
+    _attend(emr, emr_patient, name, day)
+
+
+@given(parsers.parse('the private-pay patient attends the "{name}" group session on {day:Date}', extra_types=TYPES))
+def private_attends(emr, private_patient, name, day):
+    _attend(emr, private_patient, name, day)
+
+
+@given(parsers.parse('the patient attends the "{name}" group session {times:d} times on {day:Date}', extra_types=TYPES))
+def attends_times(emr, emr_patient, name, times, day):
+    _attend(emr, emr_patient, name, day, times)
+
+
+@given(parsers.parse('the patient in {where} attends the "{name}" group session on {day:Date}', extra_types=TYPES))
+def attends_in(emr, emr_patient, where, name, day):
+    changes = {}
+    for part in where.split(" and "):
+        kind, _, value = part.partition(" ")
+        changes["building_name" if kind == "building" else "program"] = value.strip('"')
+    _attend(emr, emr.update_patient(emr_patient, **changes), name, day)
+
+
+@given(parsers.parse('the patient attends a "{name}" group session described as "{description}" on {day:Date}',
+                     extra_types=TYPES))
+def attends_described(emr, emr_patient, name, description, day):
+    _attend(emr, emr_patient, name, day)
+    emr.edit_billing_item(emr.billing_items(emr_patient)[-1]["id"], BILLER, service_description=description)
+
+
+EVALUATION = 'the "{name}" evaluation is documented for the patient on {day:Date}'
+
+
+@given(parsers.parse(EVALUATION, extra_types=TYPES))
+@when(parsers.parse(EVALUATION, extra_types=TYPES))
+def evaluation(emr, emr_patient, name, day):
+    emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+
+
+@given(parsers.parse(EVALUATION + " lasting {minutes:d} minutes", extra_types=TYPES))
+def evaluation_lasting(emr, emr_patient, name, day, minutes):
+    emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=minutes)
+
+
+@given(parsers.parse(EVALUATION + ' by rendering provider "{npi}"', extra_types=TYPES))
+def evaluation_by(emr, emr_patient, name, day, npi):
+    emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60, rendering_provider=npi)
+
+
+@given(parsers.parse('the "{name}" evaluation, described as "{description}", is documented for the patient on '
+                     '{day:Date}', extra_types=TYPES))
+def evaluation_described(emr, emr_patient, name, description, day):
+    made = emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+    emr.edit_billing_item(made["id"], BILLER, service_description=description)
+
+
+@given(parsers.parse('the "{name}" evaluation with modifier "{modifier}", described as "{description}", is documented '
+                     'for the patient on {day:Date}', extra_types=TYPES))
+def evaluation_modifier(emr, emr_patient, name, modifier, description, day):
+    made = emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+    emr.edit_billing_item(made["id"], BILLER, service_description=description, modifier=modifier)
+
+
+@given(parsers.parse('the "{name}" evaluation at place of service "{pos}" is documented for the patient on {day:Date}',
+                     extra_types=TYPES))
+def evaluation_at(emr, emr_patient, name, pos, day):
+    made = emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+    emr.edit_billing_item(made["id"], BILLER, place_of_service=pos)
+
+
+# -- the Billing Audit Tool Report ---------------------------------------------------------------------
+
+@given(parsers.parse('the biller edits the "{service}" item\'s {field} to "{value}"'))
+@when(parsers.parse('the biller edits the "{service}" item\'s {field} to "{value}"'))
+def edit(emr, emr_patient, service, field, value):
+    key = {"place of service": "place_of_service", "rendering provider": "rendering_provider"}[field]
+    emr.edit_billing_item(item(emr, emr_patient, service)["id"], BILLER, **{key: value})
+
+
+def _transmit(emr, patient, user=BILLER):
+    ids = [i["id"] for i in emr.billing_items(patient) if i["status"] == "open"]
+    return emr.transmit(ids, user)
+
+
+@given("the biller transmits the patient's items", target_fixture="transmission")
+@when("the biller transmits the patient's items", target_fixture="transmission")
+def transmit(emr, emr_patient):
+    return _transmit(emr, emr_patient)
+
+
+@when("the biller transmits the private-pay patient's items", target_fixture="transmission")
+def transmit_private(emr, private_patient):
+    return _transmit(emr, private_patient)
+
+
+@when(parsers.parse('the biller transmits only the "{service}" item'), target_fixture="transmission")
+def transmit_only(emr, emr_patient, service):
+    return emr.transmit([item(emr, emr_patient, service)["id"]], BILLER)
+
+
+@then(parsers.parse('the Billing Audit Tool Report lists "{services}" for the patient'))
+def report_lists(emr, emr_patient, services):
+    listed = [i["service_description"] for i in emr.billing_items(emr_patient)]
+    assert listed == [s.strip() for s in services.split(",")]
+
+
+@then(parsers.parse('the "{service}" item is billed per diem for level of care "{level}"'))
+def per_diem(emr, emr_patient, service, level):
+    found = item(emr, emr_patient, service)
+    assert (found["level_of_care"], found["claim_format"], found["units"]) == (level, "Institutional", 1)
+    assert found["level_of_care_uid"] and found["codes"]["revenue"]
+
+
+@then(parsers.parse('the "{service}" item is billed as ancillary with CPT "{cpt}"'))
+def ancillary(emr, emr_patient, service, cpt):
+    found = item(emr, emr_patient, service)
+    assert (found["level_of_care"], found["codes"]["cpt"], found["claim_format"]) == (None, cpt, "Professional")
+
+
+@then(parsers.parse('the "{service}" item is transmitted'))
+def transmitted(emr, emr_patient, service):
+    assert item(emr, emr_patient, service)["status"] == "transmitted"
+
+
+@then(parsers.parse('the "{service}" item is still open, with place of service "{pos}"'))
+def still_open(emr, emr_patient, service, pos):
+    found = item(emr, emr_patient, service)
+    assert (found["status"], found["place_of_service"]) == ("open", pos)
+
+
+@then(parsers.parse('the "{service}" item shows the warning "{warning}" and is transmitted'))
+def warning(emr, emr_patient, service, warning):
+    found = item(emr, emr_patient, service)
+    assert any(warning in w for w in found["warnings"]), found["warnings"]
+    assert found["errors"] == [] and found["status"] == "transmitted"
+
+
+@then(parsers.parse('the "{service}" item shows the error "{error}" and is not transmitted'))
+def error(emr, emr_patient, service, error):
+    found = item(emr, emr_patient, service)
+    assert any(error in e for e in found["errors"]), found["errors"]
+    assert found["status"] == "open"
+
+
+@then(parsers.parse('the "{service}" item comes back with the error "{cause}" and the fix "{fix}"'))
+def batch_error(emr, emr_patient, service, cause, fix):
+    found = item(emr, emr_patient, service)
+    result = found["transmission"]
+    assert found["status"] == "error" and result["status"] == "error", found
+    assert cause in result["cause"] and f"charge {found['id']}" in result["cause"], result
+    assert result["fix"].startswith(fix), result
+

@@ -1,0 +1,212 @@
+"""Steps for Step 5 and the Billing Audit Tool table, on the RCM's side: the Attendance Calendar,
+submitting treatments, the Work Center and its claims, and what each treatment kept and matched."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, then, when
+
+from ..vocabulary import TYPES
+from .charge_steps import BILLER, _transmit
+from .rcm_steps import rcm_patient
+from .shared_steps import attempt
+
+ONLY_WHAT_TRAVELS = {"admit_date", "location", "insurance", "program", "modifier", "modifiers", "diagnosis_codes",
+                     "duration", "place_of_service", "claim_format", "codes", "level_of_care"}
+
+
+def _segments(x12_text):
+    return [s.strip() for s in x12_text.split("~") if s.strip()]
+
+
+# -- the RCM: Attendance Calendar and Work Center -----------------------------------------------------
+
+def _attendance(rcm, eventually, patient):
+    return rcm.attendance(rcm_patient(rcm, patient, eventually).id)
+
+
+@then(parsers.parse('the RCM\'s Attendance Calendar shows "{service}" on {day:Date}', extra_types=TYPES))
+def calendar_shows(rcm, eventually, emr_patient, service, day):
+    entries = _attendance(rcm, eventually, emr_patient)
+    assert any(e["service_name"] == service and e["date_of_service"] == day.isoformat() for e in entries), entries
+
+
+@then(parsers.parse('the RCM\'s Attendance Calendar shows "{service}" on {first:Date} and on {second:Date}',
+                    extra_types=TYPES))
+def calendar_shows_two(rcm, eventually, emr_patient, service, first, second):
+    days = sorted(e["date_of_service"] for e in _attendance(rcm, eventually, emr_patient) if e["service_name"] == service)
+    assert days == [first.isoformat(), second.isoformat()]
+
+
+@then(parsers.parse('the RCM\'s Attendance Calendar shows {count:d} treatments of 1 unit of "{service}" on {day:Date}',
+                    extra_types=TYPES))
+def calendar_units(rcm, eventually, emr_patient, count, service, day):
+    entries = [e for e in _attendance(rcm, eventually, emr_patient)
+               if e["service_name"] == service and e["date_of_service"] == day.isoformat()]
+    assert [e["units"] for e in entries] == [1] * count
+
+
+@then("the RCM's Attendance Calendar is empty for the patient")
+def calendar_empty(rcm, eventually, emr_patient):
+    assert _attendance(rcm, eventually, emr_patient) == []
+
+
+def _submit_all(rcm, user=BILLER):
+    ids = [e["id"] for e in rcm.attendance() if e["status"] == "transmitted"]
+    return rcm.submit_for_billing(ids, user)
+
+
+@when(parsers.parse("the RCM biller submits the treatment of {day:Date} for billing", extra_types=TYPES))
+def submit_day(rcm, eventually, emr_patient, day):
+    ids = [e["id"] for e in _attendance(rcm, eventually, emr_patient) if e["date_of_service"] == day.isoformat()]
+    rcm.submit_for_billing(ids, BILLER)
+
+
+@given("the RCM biller submits every transmitted treatment for billing")
+@when("the RCM biller submits every transmitted treatment for billing")
+def submit_all(rcm):
+    _submit_all(rcm)
+
+
+@then(parsers.parse('the treatment of {first:Date} is "{s1}" and the treatment of {second:Date} is "{s2}"',
+                    extra_types=TYPES))
+def statuses(rcm, eventually, emr_patient, first, s1, second, s2):
+    by_day = {e["date_of_service"]: e["status"] for e in _attendance(rcm, eventually, emr_patient)}
+    assert (by_day[first.isoformat()], by_day[second.isoformat()]) == (s1, s2)
+
+
+@when("the RCM biller creates claims in the Work Center", target_fixture="claims")
+def create_claims(rcm):
+    return rcm.create_claims(BILLER)
+
+
+@when(parsers.parse('the user "{user}" tries to {action}'))
+def tries(emr, rcm, eventually, refusals, emr_patient, user, action):
+    calls = {
+        "transmit the patient's items": ("EMR", lambda: _transmit(emr, emr_patient, user)),
+        "submit the patient's treatments": ("RCM", lambda: (emr.transmit([i["id"] for i in emr.billing_items(emr_patient)],
+                                                                          BILLER), _submit_all(rcm, user))),
+        "create claims in the Work Center": ("RCM", lambda: (_transmit(emr, emr_patient), _submit_all(rcm),
+                                                             rcm.create_claims(user))),
+    }
+    attempt(refusals, *calls[action])
+
+
+def _claim_of(claims, claim_format):
+    found = [c for c in claims if c.get("format") == claim_format and c.get("x12")]
+    assert found, f"no {claim_format} claim in {[(c.get('format'), c.get('status')) for c in claims]}"
+    return found[0]
+
+
+def _lines(claim):
+    return [s for s in _segments(claim["x12"]) if s.startswith(("SV1*", "SV2*"))]
+
+
+@then(parsers.parse('the Work Center holds an "{f1}" claim with a line "{c1}" and an "{f2}" claim with a line "{c2}"'))
+def claims_with_lines(rcm, f1, c1, f2, c2):
+    claims = rcm.claims()
+    assert any(f":{c1}" in line for line in _lines(_claim_of(claims, f1)))
+    assert any(f":{c2}" in line for line in _lines(_claim_of(claims, f2)))
+
+
+@then('every claim is "accepted", with a 999 that accepts it and a 277CA')
+def all_accepted(rcm):
+    claims = [c for c in rcm.claims() if c["pay_type"] == "insurance"]
+    assert claims and all(c["status"] == "accepted" for c in claims), [(c["status"], c.get("errors")) for c in claims]
+    assert all("IK5*A" in c["ack_999"] and "ST*277*" in c["ack_277ca"] for c in claims)
+
+
+@then(parsers.parse('the claims name the Konnector\'s rendering provider "{npi}"'))
+def claims_rendering(rcm, npi):
+    for claim in (c for c in rcm.claims() if c.get("x12")):
+        assert any(s.startswith(("NM1*82*", "NM1*71*")) and s.endswith(f"*XX*{npi}") for s in _segments(claim["x12"]))
+
+
+@then(parsers.parse('the private-pay patient\'s treatment matched the service "{name}"'))
+def private_matched(rcm, eventually, private_patient, name):
+    assert [e["service_name"] for e in _attendance(rcm, eventually, private_patient)] == [name]
+
+
+@then('the Work Center holds a "private pay statement" for the private-pay patient and no payer claim')
+def private_statement(rcm, eventually, private_patient):
+    mine = [c for c in rcm.claims() if c["patient_id"] == rcm_patient(rcm, private_patient, eventually).id]
+    assert [c["status"] for c in mine] == ["private pay statement"] and not any(c.get("x12") for c in mine)
+
+
+def _entry(rcm, eventually, patient):
+    entries = _attendance(rcm, eventually, patient)
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+@then(parsers.parse("the RCM files the treatment under the episode admitted on {day:Date} and keeps only what travels",
+                    extra_types=TYPES))
+def filed_under(rcm, eventually, emr_patient, day):
+    entry = _entry(rcm, eventually, emr_patient)
+    episode = next(e for e in rcm_patient(rcm, emr_patient, eventually).episodes if e.id == entry["episode_id"])
+    assert episode.admit_date == day.isoformat()
+    assert not set(entry) & ONLY_WHAT_TRAVELS, set(entry) & ONLY_WHAT_TRAVELS
+
+
+@then(parsers.parse('the RCM keeps only what travels, and bills {who}\'s rendering provider "{npi}"'))
+def routed(rcm, eventually, emr_patient, who, npi):
+    entry = _entry(rcm, eventually, emr_patient)
+    assert not set(entry) & ONLY_WHAT_TRAVELS and entry["rendering_provider"] == npi, entry
+
+
+@then("the RCM keeps only what travels, and the treatment is insurance-pay")
+def insurance_pay(rcm, eventually, emr_patient):
+    entry = _entry(rcm, eventually, emr_patient)
+    assert not set(entry) & ONLY_WHAT_TRAVELS and entry["pay_type"] == "insurance", entry
+
+
+@then(parsers.parse('the treatment matched the RCM service "{name}" by "{link}"'))
+def matched_by(rcm, eventually, emr_patient, name, link):
+    entry = _entry(rcm, eventually, emr_patient)
+    assert (entry["service_name"], entry["matched_by"]) == (name, link), entry
+
+
+@then(parsers.parse('the treatment matched the RCM service "{name}" by "{link}", with the modifier ignored'))
+def matched_ignoring(rcm, eventually, emr_patient, name, link):
+    entry = _entry(rcm, eventually, emr_patient)
+    assert (entry["service_name"], entry["matched_by"]) == (name, link) and "ignored" in entry["matching_note"], entry
+
+
+@then(parsers.parse('the claim for it is an "{claim_format}", as the RCM service says'))
+def claim_format(rcm, claim_format):
+    _submit_all(rcm)
+    claims = rcm.create_claims(BILLER)
+    assert [c["format"] for c in claims] == [claim_format]
+
+
+@then(parsers.parse('the RCM\'s treatment has rendering provider "{npi}"'))
+def treatment_provider(rcm, eventually, emr_patient, npi):
+    assert _entry(rcm, eventually, emr_patient)["rendering_provider"] == npi
+
+
+@then("the RCM keeps only what travels, and the claim's diagnoses are the patient's in the RCM")
+def claim_diagnoses(rcm, eventually, emr_patient):
+    entry = _entry(rcm, eventually, emr_patient)
+    assert not set(entry) & ONLY_WHAT_TRAVELS
+    _submit_all(rcm)
+    [claim] = rcm.create_claims(BILLER)
+    expected = [d["code"].replace(".", "") for d in rcm_patient(rcm, emr_patient, eventually).episodes[-1].diagnoses]
+    hi = [s for s in _segments(claim["x12"]) if s.startswith("HI*")]
+    sent = [part.split(":")[1] for s in hi for part in s.split("*")[1:] if part.startswith(("ABK", "ABF"))]
+    assert sent == expected, (sent, expected)
+
+
+@then(parsers.parse('the RCM\'s treatment uses the service profile for place of service "{pos}"'))
+def profile(rcm, eventually, emr_patient, pos):
+    assert _entry(rcm, eventually, emr_patient)["service_profile"] == pos
+
+
+@then(parsers.parse('the "{claim_format}" claim\'s diagnoses include "{code}"'))
+def claim_includes(rcm, claim_format, code):
+    hi = [s for s in _segments(_claim_of(rcm.claims(), claim_format)["x12"]) if s.startswith("HI*")]
+    assert any(code.replace(".", "") in s for s in hi), hi
+
+
+@then(parsers.parse('the "{claim_format}" claim\'s line "{cpt}" carries the modifier "{modifier}"'))
+def line_modifier(rcm, claim_format, cpt, modifier):
+    lines = _lines(_claim_of(rcm.claims(), claim_format))
+    assert any(f":{cpt}:{modifier}" in line for line in lines), lines
