@@ -91,8 +91,7 @@ def document(app: OpenAPI) -> dict[str, Any]:
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
-            takes_input = bool(operation.get("requestBody")) or any(
-                p["in"] != "path" for p in operation.get("parameters", ()))
+            takes_input = bool(operation.get("requestBody") or operation.get("parameters"))
             # flask-openapi3 adds a list-shaped 422 everywhere; ours is one Error, and only where
             # there is input to refuse.
             if "422" in responses and responses["422"]["content"]["application/json"]["schema"].get("type") == "array":

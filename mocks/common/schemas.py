@@ -18,11 +18,14 @@ from pydantic_core import PydanticCustomError
 
 from kipu_harness.events import Problem
 
-# Nothing a mock stores may be unsendable later: no C0/C1 controls, DEL, lone surrogates or
-# non-characters (HL7 and X12 cannot carry them, and JSON can smuggle them in as \u escapes).
-_BAD = r"\u0000-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff"
+# Nothing a mock stores may be unsendable later: no C0/C1 controls, DEL or non-characters (HL7
+# and X12 cannot carry them), and no unpaired surrogates (JSON can smuggle one in as a \u escape).
+# The document's patterns leave surrogates out (regex engines that validate documents refuse a
+# surrogate range, and then ignore the whole pattern); the check refuses them all the same.
+_BAD = r"\u0000-\u001f\u007f-\u009f\ufffe\uffff"
 PLAIN = f"^[^{_BAD}]*$"
 PLAIN_NONBLANK = f"^[^{_BAD}]*[^\\s{_BAD}][^{_BAD}]*$"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # A real calendar date, leap years included, as one regular expression: the document's generators
 # then make only real dates, and the check refuses exactly what the pattern refuses.
@@ -67,7 +70,7 @@ def text(max_len: int = 100, *, required: bool = False, pattern: str | None = No
         # Python's `$` (which the document's validators use) lets one trailing newline through;
         # the check does the same and drops it, so both judge every string alike.
         core = value[:-1] if value.endswith("\n") else value
-        if not plain.fullmatch(core):
+        if not plain.fullmatch(core) or _SURROGATE.search(core):
             raise _error("control_character", "must not contain control characters or unpaired surrogates")
         if shape is not None:
             if core == "" and not required:
@@ -83,6 +86,8 @@ def text(max_len: int = 100, *, required: bool = False, pattern: str | None = No
         return cleaned
 
     schema: dict[str, Any] = {"type": "string", "maxLength": max_len}
+    if required:
+        schema["minLength"] = 1
     if shape is not None:
         schema["pattern"] = pattern if required else f"^(?:{pattern.strip('^$')})?$"
     else:
