@@ -146,7 +146,7 @@ def mocks_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("kipu-harness mocks are up:")
     for system, url in served.urls.items():
-        print(f"  {system.upper()}  {url}   (OpenAPI: {url}/openapi.json)")
+        print(f"  {system.upper():<5}  {url}   API page: {url}/docs/swagger   OpenAPI: {url}/openapi.json")
     print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
     for system, url in elsewhere.items():
         print(f"  {system.upper()} traffic goes to {url} (a real system; its mock stays idle)")
