@@ -16,7 +16,7 @@ Feature: Step 2 - Patient admission (EMR to RCM)
   Scenario Outline: Sending a patient without <missing> is refused, naming what is missing
     Given an accepted EMR patient with everything an admission needs except <missing>
     When "Send to Kipu RCM" is clicked for the patient
-    Then the EMR refuses with status 422, naming "<field>"
+    Then the EMR refuses with status 409, naming "<field>"
     And the RCM has no admitted patient for the EMR patient
 
     Examples:

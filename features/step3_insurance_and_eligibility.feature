@@ -33,7 +33,7 @@ Feature: Step 3 - Insurance and eligibility
     Given a patient admitted through the EMR
     And the RCM user adds a "primary" insurance with payer "Aetna" for the patient as "Self"
     When the RCM user adds a "tertiary" insurance with payer "Humana" for the patient as "Self"
-    Then the RCM refuses with status 422, naming "priority"
+    Then the RCM refuses with status 409, naming "priority"
     And the RCM's Insurance Set for the patient holds "primary"
 
   @REQ-WF-3.3
