@@ -32,9 +32,13 @@ DOCS = "/docs"
 
 def _validation_error(error: ValidationError) -> Response:
     problems = problems_of(error, strip_prefix=("document.data",))
-    body = {"errors": "invalid request", "status_code": 422, "problems": [p.as_json() for p in problems]}
-    response = make_response(jsonify(body), 422)
-    return response
+    status, message = 422, "invalid request"
+    if any(p.field == "body" for p in problems):  # no JSON object at all: the body itself is wrong
+        status = 400
+        message = "request body is empty" if not request.get_data(cache=True) else "request body must be a JSON object"
+        problems = [p for p in problems if p.field == "body"]
+    body = {"errors": message, "status_code": status, "problems": [p.as_json() for p in problems]}
+    return make_response(jsonify(body), status)
 
 
 def _depth(value: Any) -> int:
@@ -94,12 +98,14 @@ def document(app: OpenAPI) -> dict[str, Any]:
             takes_input = bool(operation.get("requestBody") or operation.get("parameters"))
             # flask-openapi3 adds a list-shaped 422 everywhere; ours is one Error, and only where
             # there is input to refuse.
-            if "422" in responses and responses["422"]["content"]["application/json"]["schema"].get("type") == "array":
+            default_422 = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            if default_422.get("type") == "array":  # (a route's own 422 may be text, as an HL7 AR ACK)
                 del responses["422"]
             if takes_input:
                 responses.setdefault("422", {"description": "The request breaks this document", "content": error})
             if operation.get("requestBody"):
-                responses.setdefault("400", {"description": "The body is not JSON, or nested too deeply", "content": error})
+                responses.setdefault("400", {"description": "The body is empty, not JSON, not a JSON object, or nested too deeply",
+                                             "content": error})
                 responses.setdefault("413", {"description": f"The body is over {MAX_BODY} bytes", "content": error})
             if "{" in path:
                 responses.setdefault("404", {"description": "No such record", "content": error})
