@@ -25,7 +25,7 @@ import time
 
 import pyx12
 
-from kipu_harness.plugins.x12_claims import (
+from kipu_harness.wire.x12.claims import (
     MAX_CLAIMS_PER_837,
     Address,
     Claim,
@@ -37,7 +37,7 @@ from kipu_harness.plugins.x12_claims import (
     build_837,
     validate_837,
 )
-from kipu_harness.plugins.x12_eligibility import _npi_ok
+from kipu_harness.wire.x12.npi import npi_valid
 
 FIRST = ("ANA", "BEN", "CARA", "DEV", "ELLA", "FINN", "GIA", "HUGO", "IVY", "JONAH", "KAI", "LENA")
 LAST = ("ALVAREZ", "BROOKS", "CHEN", "DIAZ", "EVANS", "FOSTER", "GARCIA", "HAYES", "IBARRA",
@@ -56,7 +56,7 @@ OP_PLACES = ("11", "57", "02", "10")
 
 def npi(base9: str) -> str:
     """The NPI with ``base9`` and the check digit that makes it valid."""
-    return next(base9 + d for d in "0123456789" if _npi_ok(base9 + d))
+    return next(base9 + d for d in "0123456789" if npi_valid(base9 + d))
 
 
 FACILITY = Provider(name="KIPU RECOVERY CENTER", npi=npi("123456789"), tax_id="741234567",

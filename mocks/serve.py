@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from waitress.server import create_server
 
-from kipu_harness.plugins import hl7v2
+from kipu_harness.wire import hl7v2
 
 from .suite import SYSTEMS, MockSuite
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from kipu_harness import hookimpl
 from kipu_harness.events import EventContext, Problem, Refused, SystemEvent
-
-from . import hl7v2
+from kipu_harness.wire import hl7v2
 
 # PAT-02: the actions that make the initial connection; PAT-03: those that re-send.
 CONNECTS = {"mr_number.generated", "send_to_rcm.clicked", "manage_insurance.clicked", "manage_review.clicked"}

@@ -6,8 +6,7 @@ from typing import Any
 
 from kipu_harness import hookimpl
 from kipu_harness.events import Delivery, DeliveryResult
-
-from . import hl7v2
+from kipu_harness.wire import hl7v2
 
 
 @hookimpl

@@ -8,7 +8,8 @@ catch is a hole in the suite.
 from __future__ import annotations
 
 from kipu_harness import hookimpl
-from kipu_harness.plugins import hl7v2, integration
+from kipu_harness.plugins import integration
+from kipu_harness.wire import hl7v2
 
 
 class NoResendOnNewDiagnosis:

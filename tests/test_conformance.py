@@ -32,7 +32,7 @@ def test_kipu_harness_run_passes(target, tmp_path):
     assert 'failures="0"' in junit and 'errors="0"' in junit
 
     # Every 837 the run caused is kept, and each one passes the field's own validator.
-    from kipu_harness.plugins.x12_claims import validate_837
+    from kipu_harness.wire.x12.claims import validate_837
 
     kept = sorted((reports / "x12").glob("*.x12"))
     assert len(kept) >= 5, kept

@@ -12,8 +12,8 @@ from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 from hl7apy.validation import Validator
 
-from kipu_harness.plugins import hl7v2
-from kipu_harness.plugins.hl7v2 import (
+from kipu_harness.wire import hl7v2
+from kipu_harness.wire.hl7v2 import (
     TRIGGERS,
     AdtDiagnosis,
     AdtPatient,

@@ -165,10 +165,27 @@ def test_an_unreachable_payer_is_a_503_and_stores_nothing(mocks):
     assert x12_journal(mocks, "payer") == []
 
 
-@pytest.mark.parametrize("field,value", [("payer name", "Aetna: Behavioral"), ("insurance id", "W*123")])
+def test_a_payer_name_holding_x12_delimiters_travels_without_them(mocks):
+    """A name is free text: the 270 carries it with each delimiter (: * ^ ~) made a space."""
+    a = ready(mocks)
+    response = mocks.rcm.post("/rcm/payers", json={"name": "Aetna: Behavioral*Health", "payer_id": "61101"})
+    if response.status_code == 422:  # refused at the door is fine too
+        refused(response, 422, {"name"})
+        return
+    payer = response.get_json()["payer"]
+    response = mocks.rcm.post(a.insurances, json=self_insurance(payer["id"], insurance_id="W123"))
+    assert response.status_code == 201, response.get_json()
+    answer = check(mocks, a, response.get_json()["insurance"]["id"])
+    assert answer.status_code == 200, answer.get_json()
+    [sent] = [e["body"] for e in x12_journal(mocks, "payer") if e["summary"] == "270 received"]
+    assert "NM1*PR*2*Aetna Behavioral Health*****PI*61101~" in sent
+
+
+@pytest.mark.parametrize("field,value", [("insurance id", "W*123"), ("insurance id", "W:1^2~3")])
 def test_a_value_x12_cannot_carry_is_refused_not_a_500(mocks, field, value):
-    """A payer name or insurance ID holding an X12 delimiter (: * ^ ~) cannot travel in a 270:
-    either the save or the check names it; the check never answers 500 or reaches the payer."""
+    """An insurance ID holding an X12 delimiter (: * ^ ~) cannot travel in a 270 (an identifier
+    is sent as it is, where a name has its delimiters made spaces): either the save or the check
+    names it; the check never answers 500 or reaches the payer."""
     a = ready(mocks)
     payer_body = {"name": value if field == "payer name" else "Humana", "payer_id": "61101"}
     response = mocks.rcm.post("/rcm/payers", json=payer_body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from kipu_harness.events import Problem
-from kipu_harness.plugins import x12_eligibility as x12
+from kipu_harness.wire.x12 import eligibility as x12
 
 from ..common import openapi
 from ..common.api import new_app
@@ -42,7 +42,7 @@ clearinghouse = Blueprint("clearinghouse", __name__, url_prefix="/clearinghouse"
 @clearinghouse.post("/x12/837")
 def receive_claims():
     """An 837P or 837I: validated with pyx12, answered with its 999 and a 277CA (WF-5.4)."""
-    from kipu_harness.plugins import x12_claims
+    from kipu_harness.wire.x12 import claims as x12_claims
 
     text = request.get_data(as_text=True)
     ctx().journal("x12", "837 received", text)

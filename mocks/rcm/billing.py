@@ -56,7 +56,7 @@ def providers():
 
 @billing.post("/providers")
 def add_provider():
-    from kipu_harness.plugins.x12_eligibility import npi_valid
+    from kipu_harness.wire.x12.npi import npi_valid
 
     c = Checker(json_body())
     c.unknown({"name", "npi", "credential"})

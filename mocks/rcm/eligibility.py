@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from kipu_harness.events import Problem
-from kipu_harness.plugins import x12_eligibility as x12
+from kipu_harness.wire.x12 import eligibility as x12
 
 from ..common.base import ApiError, SystemContext, ctx, json_body
 from ..common.checks import Checker

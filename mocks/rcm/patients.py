@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from kipu_harness.plugins import hl7v2
+from kipu_harness.wire import hl7v2
 
 from ..common.base import ApiError, SystemContext, ctx, json_body, load
 from ..common.checks import Checker

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from kipu_harness.events import Problem
-from kipu_harness.plugins import x12_claims as x12
-from kipu_harness.plugins.x12_eligibility import Envelope
+from kipu_harness.wire.x12 import claims as x12
+from kipu_harness.wire.x12.envelope import Envelope
 
 from ..common.base import ApiError, SystemContext, ctx, require_role
 from .insurance import episode_of

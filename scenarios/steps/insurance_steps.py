@@ -309,7 +309,7 @@ def reviewed(rcm, eventually, emr_patient, priority, who):
 
 @then("the last 270 the payer received names the subscriber and the patient as a dependent")
 def dependent_270(target, emr_patient):
-    from kipu_harness.plugins import x12_eligibility as x12
+    from kipu_harness.wire.x12 import eligibility as x12
 
     received = [e for e in target.controls["payer"].journal("x12") if e["summary"] == "270 received"]
     inquiry, _ = x12.parse_270(received[-1]["body"])

@@ -1,0 +1,157 @@
+"""Validating an 837 or a 277CA with pyx12, and the 999 implementation acknowledgment that
+answers an 837.
+
+pyx12 checks the implementation guide's syntax, loops, required elements and code lists, and
+writes the 999. Two things are put right here: pyx12 names its 999 ``005010X231`` in GS08 and
+ST03 where the HIPAA guide is ``005010X231A1`` (:func:`hipaa_999`), and it writes an accepting
+999 for a group it could not read at all, which is turned into a rejection when the verdict is.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import re
+
+import pyx12.errors
+import pyx12.params
+import pyx12.x12n_document
+
+from .model import VERSION_277CA, VERSION_999, VERSIONS, Validation
+
+__all__ = ["hipaa_999", "validate_277ca", "validate_837", "validate_999"]
+
+
+def validate_837(text: str) -> Validation:
+    """Validate an 837P (X222A1) or 837I (X223A2) with pyx12; see :class:`Validation`."""
+    return _validate(text, "837", tuple(VERSIONS.values()))
+
+
+def validate_999(text: str) -> Validation:
+    """Validate a 999 (X231A1) with pyx12, e.g. the one :func:`validate_837` returns."""
+    return _validate(text, "999", (VERSION_999,))
+
+
+def validate_277ca(text: str) -> Validation:
+    """Validate a 277CA (X214) with pyx12; see :class:`Validation`."""
+    return _validate(text, "277", (VERSION_277CA,))
+
+
+def _validate(text: str, kind: str, versions: tuple[str, ...]) -> Validation:
+    # pyx12 picks the map by GS08 and would happily validate any transaction it has a map
+    # for, so a wrong kind is refused here rather than reported as valid.
+    st = _first_st(text) if isinstance(text, str) else None
+    if st is None or st[0] != kind or st[1] not in versions:
+        found = "no ST" if st is None else f"{st[0]} {st[1]}"
+        return Validation(False, (f"ST01/ST03: expected {kind} {'/'.join(versions)}, found "
+                                  f"{found}",), "")
+    # ParamsBase, not pyx12.params.params(): the latter also reads $prefix/etc/pyx12.conf.xml
+    # and ~/.pyx12.conf.xml, which would make results depend on the machine.
+    param = pyx12.params.ParamsBase()
+    ack, report = io.StringIO(), io.StringIO()
+    try:
+        ok = pyx12.x12n_document.x12n_document(param, io.StringIO(text), ack, None,
+                                                fd_json=report)
+    except (pyx12.errors.EngineError, pyx12.errors.X12Error) as exc:
+        return Validation(False, (f"pyx12: {exc}",), hipaa_999(ack.getvalue()))
+    errors = _envelope_dates(text) + _messages(report.getvalue())
+    if not ok and not errors:
+        errors = ("pyx12: the input is not a readable X12 interchange",)
+    ok = bool(ok) and not errors
+    ack_999 = hipaa_999(ack.getvalue())
+    return Validation(ok, errors, ack_999 if ok else _rejecting(ack_999))
+
+
+def _envelope_dates(text: str) -> tuple[str, ...]:
+    """GS04/GS05: when pyx12 cannot read the group header it reports nothing about it, so the
+    dates are checked here and named."""
+    st = text.lstrip("\ufeff \t\r\n")
+    element, terminator = st[3], st[105] if len(st) > 105 else "~"
+    for raw in st.split(terminator):
+        fields = raw.strip("\r\n ").split(element)
+        if fields[0] == "GS" and len(fields) > 5:
+            problems = []
+            try:
+                datetime.datetime.strptime(fields[4], "%Y%m%d")
+            except ValueError:
+                problems.append(f"GS04: {fields[4]!r} is not a date (CCYYMMDD)")
+            if not re.fullmatch(r"([01]\d|2[0-3])[0-5]\d([0-5]\d(\d{1,2})?)?", fields[5]):
+                problems.append(f"GS05: {fields[5]!r} is not a time (HHMM[SS[dd]])")
+            return tuple(problems)
+    return ()
+
+
+def _rejecting(ack: str) -> str:
+    """A 999 that agrees with the verdict: pyx12 writes an accepting 999 for a group it could not
+    read at all, so its IK5/AK9 are turned to rejections (IK5*R*5, AK9*R with none accepted)."""
+    ack = re.sub(r"IK5\*A(\*[^~]*)?~", "IK5*R*5~", ack)
+    return re.sub(r"AK9\*A\*(\d+)\*(\d+)\*\d+", r"AK9*R*\1*\2*0", ack)
+
+
+def _first_st(text: str) -> tuple[str, str] | None:
+    """ST01 and ST03 of the first ST, read with the delimiters the ISA declares."""
+    text = text.lstrip("\ufeff \t\r\n")
+    if not text.startswith("ISA") or len(text) < 106:
+        return None
+    element, terminator = text[3], text[105]
+    for raw in text[106:].split(terminator):
+        fields = raw.strip("\r\n ").split(element)
+        if fields[0] == "ST":
+            return (fields[1] if len(fields) > 1 else "", fields[3] if len(fields) > 3 else "")
+    return None
+
+
+def _messages(report: str) -> tuple[str, ...]:
+    """Flatten pyx12's JSON error tree into one line per error, outermost first."""
+    if not report:
+        return ()
+    messages: list[str] = []
+
+    def add(where: str, errors: list[dict]) -> None:
+        for err in errors:
+            value = err.get("err_val")
+            suffix = f" [{value}]" if value not in (None, "") else ""
+            messages.append(f"{where}: {err.get('err_str')} (code {err.get('err_cde')}){suffix}")
+
+    for isa in json.loads(report).get("interchanges", []):
+        add("ISA", isa.get("errors", []))
+        for gs in isa.get("groups", []):
+            add("GS", gs.get("errors", []))
+            for st in gs.get("transactions", []):
+                add("ST", st.get("errors", []))
+                for seg in st.get("segments", []):
+                    where = f"{seg.get('seg_id')} (segment {seg.get('seg_count')}, line " \
+                            f"{seg.get('cur_line')})"
+                    add(where, seg.get("errors", []))
+                    for ele in seg.get("elements", []):
+                        pos = f"{ele.get('ele_pos'):02d}" if isinstance(ele.get("ele_pos"), int) \
+                            else str(ele.get("ele_pos"))
+                        if ele.get("subele_pos"):
+                            pos += f"-{ele.get('subele_pos')}"
+                        add(f"{where} {seg.get('seg_id')}{pos} {ele.get('name') or ''}".rstrip(),
+                            ele.get("errors", []))
+    return tuple(messages)
+
+
+def hipaa_999(ack: str) -> str:
+    """The 999 pyx12 wrote, with GS08 and ST03 naming the HIPAA guide (005010X231A1).
+
+    Reads the separators from the ISA pyx12 wrote; anything else is left as it is.
+    """
+    text = ack.lstrip()
+    if not text.startswith("ISA") or len(text) < 106:
+        return ack
+    element, terminator = text[3], text[105]
+    segments = ack.split(terminator)
+    for n, raw in enumerate(segments):
+        head = raw.lstrip("\r\n")
+        fields = head.split(element)
+        if fields[0] == "GS" and len(fields) > 8:
+            fields[8] = VERSION_999
+        elif fields[0] == "ST" and len(fields) > 3 and fields[1] == "999":
+            fields[3] = VERSION_999
+        else:
+            continue
+        segments[n] = raw[:len(raw) - len(head)] + element.join(fields)
+    return terminator.join(segments)
