@@ -20,7 +20,7 @@ REYES = "1765432103"  # the rendering provider on the standalone authorization
 
 COMPLETE = {
     "first_name": "Ann", "last_name": "Lee", "dob": "1980-01-02", "gender": "Female", "ssn": "123-45-6789",
-    "phone": "555-123-4567", "address_street": "1 Main St", "address_city": "Springfield", "address_state": "ny",
+    "phone": "555-123-4567", "address_street": "1 Main St", "address_city": "Springfield", "address_state": "NY",
     "address_zip": "12345", "admission_date": f"{ADMIT}T10:00",
 }
 # Fourteen more billable ICD-10-CM codes: with the admission's F10.20, fifteen in all.

@@ -21,7 +21,7 @@ COMPLETE = {
     "phone": "555-123-4567",
     "address_street": "1 Main St",
     "address_city": "Springfield",
-    "address_state": "ny",
+    "address_state": "NY",
     "address_zip": "12345",
     "admission_date": "2024-01-05T10:00",
 }

@@ -31,7 +31,7 @@ def test_a_dob_after_today_is_refused_and_today_is_not(mocks, system):
     pin_clock(mocks)  # 2024-06-01: the future is judged by the mocks' clock, not the machine's
     before = state(mocks.suite)
     path, body = create_post(system, {"first_name": "Ann", "last_name": "Lee", "dob": "2024-06-02"})
-    named = refused(mocks.client(system).post(path, json=body), 422, {"dob"})
+    named = refused(mocks.client(system).post(path, json=body), 409, {"dob"})  # a rule of the clock, not the schema
     assert named["dob"] == "2024-06-02 is in the future"
     assert state(mocks.suite) == before
     path, body = create_post(system, {"first_name": "Ann", "last_name": "Lee", "dob": "2024-06-01"})
@@ -42,7 +42,7 @@ def test_an_admission_before_birth_is_refused_on_create_and_on_update(mocks):
     before = state(mocks.suite)
     response = mocks.emr.post("/api/patients", json={"document": {"data": {
         "first_name": "Ann", "last_name": "Lee", "dob": "1990-05-10", "admission_date": "1990-05-09T23:59"}}})
-    named = refused(response, 422, {"admission_date"})
+    named = refused(response, 409, {"admission_date"})
     assert "before the date of birth 1990-05-10" in named["admission_date"]
     assert state(mocks.suite) == before
 
@@ -50,7 +50,7 @@ def test_an_admission_before_birth_is_refused_on_create_and_on_update(mocks):
     before = state(mocks.suite)
     response = mocks.emr.patch(f"/api/patients/{patient['id']}",
                                json={"document": {"data": {"admission_date": "1989-12-31"}}})
-    refused(response, 422, {"admission_date"})
+    refused(response, 409, {"admission_date"})
     assert state(mocks.suite) == before
 
 
@@ -58,7 +58,7 @@ def test_a_discharge_before_the_admission_is_refused(mocks):
     patient = admit(mocks)
     before = state(mocks.suite)
     path = f"/api/patients/{patient['id']}/discharge"
-    named = refused(mocks.emr.post(path, json={"discharge_date": "2024-01-04T09:00"}), 422, {"discharge_date"})
+    named = refused(mocks.emr.post(path, json={"discharge_date": "2024-01-04T09:00"}), 409, {"discharge_date"})
     assert "before the admission date 2024-01-05T10:00" in named["discharge_date"]
     named = refused(mocks.emr.post(path, json={"discharge_date": "2024-02-30"}), 422, {"discharge_date"})
     assert "not a real date" in named["discharge_date"]
@@ -90,7 +90,7 @@ def test_a_code_that_is_not_billable_is_refused(mocks, code, reason):
     patient = admit(mocks)  # connected: an accepted code would send an A08
     before = state(mocks.suite)
     response = mocks.emr.post(f"/api/patients/{patient['id']}/diagnoses", json={"code": code})
-    named = refused(response, 422, {"code"})
+    named = refused(response, 409, {"code"})  # a well-formed code that is not a billable one: a rule
     assert named["code"] == f"{code!r} {reason}" + (": use a more specific code" if "category" in reason else "")
     assert state(mocks.suite) == before
 
@@ -136,7 +136,7 @@ def test_send_to_rcm_on_an_incomplete_patient_names_each_missing_item_and_sends_
 
     response = mocks.emr.post(f"/api/patients/{patient['id']}/send_to_rcm")
     expected = {"admission_date", "mr_number", "diagnoses"} | (set(REQUIRED_DEMOGRAPHICS) - {"first_name", "last_name"})
-    named = refused(response, 422, expected)
+    named = refused(response, 409, expected)
     assert named["mr_number"].startswith("is required for admission")
     assert named["diagnoses"] == "at least one diagnosis code is required"
     for field in set(REQUIRED_DEMOGRAPHICS) - {"first_name", "last_name"}:
@@ -155,7 +155,7 @@ def test_send_to_rcm_names_only_what_is_missing(mocks):
     assert mocks.emr.post(f"/api/patients/{patient['id']}/mr_number").status_code == 200
     before = state(mocks.suite)
     response = mocks.emr.post(f"/api/patients/{patient['id']}/send_to_rcm")
-    refused(response, 422, {"address_zip", "admission_date", "diagnoses"})
+    refused(response, 409, {"address_zip", "admission_date", "diagnoses"})
     assert state(mocks.suite) == before
 
 
@@ -223,7 +223,7 @@ def test_census_is_paged_with_string_pagination(mocks):
 def test_census_paging_names_the_parameter_that_is_not_an_integer(mocks, bad):
     query = {"page": "1", "per": "2", bad: "two"}
     response = mocks.emr.get("/api/patients/census", query_string=query)
-    refused(response, 400, {bad})
+    refused(response, 422, {bad})  # the document's page and per are strings of digits
 
 
 def test_census_can_leave_out_pre_admissions(mocks):
@@ -261,7 +261,7 @@ def test_a_new_patient_is_made_from_a_document_and_reads_back_in_kipu_names(mock
         assert view["admission_date"] == "2024-01-05T10:00" and view["dob"] == "1980-01-02"
         assert view["casefile_id"] == f"{created['id']}:{created['patient_master_id']}"
     # A PATCH in the write name updates the read name.
-    patched = mocks.emr.patch(f"/api/patients/{created['id']}", json={"document": {"data": {"address_state": "ca"}}})
+    patched = mocks.emr.patch(f"/api/patients/{created['id']}", json={"document": {"data": {"address_state": "CA"}}})
     assert patched.status_code == 200 and patched.get_json()["patient"]["state"] == "CA"
 
 

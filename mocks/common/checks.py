@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-import warnings
 from typing import Any
 
 from kipu_harness.events import Problem
@@ -114,26 +112,3 @@ class Checker:
     def done(self, message: str = "invalid request") -> None:
         if self.problems:
             raise ApiError(422, message, self.problems)
-
-
-@functools.lru_cache(maxsize=1)
-def _icd10():
-    # simple_icd_10_cm parses ~10 MB of XML on import (about 3 s): load it once, on first use.
-    # It still reads its data with importlib.resources' legacy API; that warning is not ours.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import simple_icd_10_cm as icd
-
-    return icd
-
-
-def icd10_billable(code: str) -> tuple[str | None, str | None]:
-    """(dotted code, description) for a billable ICD-10-CM code, or (None, reason)."""
-    icd = _icd10()
-    raw = code.strip().upper()
-    if not icd.is_valid_item(raw):
-        return None, f"{code!r} is not an ICD-10-CM code"
-    if not icd.is_leaf(raw):
-        return None, f"{code!r} is a category, not a billable code: use a more specific code"
-    dotted = icd.add_dot(raw) if "." not in raw else raw
-    return dotted, icd.get_description(raw)

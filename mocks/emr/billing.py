@@ -7,89 +7,74 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, jsonify, request
-
 from kipu_harness.events import Problem
 
 from ..common import facility
-from ..common.base import ApiError, ctx, json_body, load, require_role
-from ..common.checks import Checker
+from ..common.base import ApiError, ctx, load, require_role
+from ..common.routes import answers, blueprint, path_model
+from .billing_schemas import (BillingCodes, BillingItemOut, EvaluationIn, GroupSessionIn, GroupSessionOut, ItemEdit,
+                              RenderingProviderIn, RenderingProviderOut, RenderingProviders, Report, ReportQuery,
+                              ReviewedItemOut, TemplateIn, TemplateOut, Templates, TransmitIn, Transmitted,
+                              UserHeader, dump)
 
-billing = Blueprint("emr_billing", __name__, url_prefix="/api")
-EDITABLE = ("rendering_provider", "service_description", "modifier", "place_of_service")
+billing = blueprint("emr_billing", __name__, "/api", "billing",
+                    "Billable templates, documented services and the Billing Audit Tool Report (WF-5.1, WF-5.2)")
+PatientPath = path_model("patient_id")
+ItemPath = path_model("item_id")
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-@billing.get("/billing/codes")
+@billing.get("/billing/codes", responses=answers(200, BillingCodes))
 def codes():
+    """Billing codes of the facility (CPT, HCPCS, revenue codes)"""
     with ctx().store.read() as tx:
-        return jsonify({"billing_codes": tx.all("billing_code")})
+        return {"billing_codes": tx.all("billing_code")}
 
 
-@billing.get("/rendering_providers")
+@billing.get("/rendering_providers", responses=answers(200, RenderingProviders))
 def rendering_providers():
+    """Rendering providers and whether the EMR may send each to the RCM (SET-07)"""
     with ctx().store.read() as tx:
-        return jsonify({"rendering_providers": tx.all("rendering_provider")})
+        return {"rendering_providers": tx.all("rendering_provider")}
 
 
-@billing.post("/rendering_providers")
-def add_rendering_provider():
-    """SET-07: which rendering providers the EMR may send to the RCM."""
-    c = Checker(json_body())
-    c.unknown({"name", "npi", "send_to_rcm"})
-    name, npi = c.text("name", required=True), c.text("npi", required=True)
-    c.done("invalid rendering provider")
-    send = bool(c.body.get("send_to_rcm", True))
-    record, _ = ctx().write(lambda tx: tx.insert("rendering_provider", {"name": name, "npi": npi, "send_to_rcm": send}),
-                            kind="rendering_provider")
-    return jsonify({"rendering_provider": record}), 201
+@billing.post("/rendering_providers", responses=answers(201, RenderingProviderOut))
+def add_rendering_provider(body: RenderingProviderIn):
+    """Add a rendering provider the EMR may send to the RCM (SET-07)"""
+    values = body.model_dump()
+    record, _ = ctx().write(lambda tx: tx.insert("rendering_provider", values), kind="rendering_provider")
+    return {"rendering_provider": record}, 201
 
 
 # -- billable templates (SET-06) ------------------------------------------------------------------
 
-@billing.get("/billable_templates")
+@billing.get("/billable_templates", responses=answers(200, Templates))
 def templates():
+    """Billable templates: group sessions and evaluations, per diem or ancillary (SET-06)"""
     with ctx().store.read() as tx:
-        return jsonify({"billable_templates": tx.all("billable_template")})
+        return {"billable_templates": tx.all("billable_template")}
 
 
-@billing.post("/billable_templates")
-def add_template():
-    """A group session or evaluation template, billed per diem (a level of care) or as ancillary."""
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"name", "kind", "billing", "level_of_care", "service_description", "cpt", "hcpcs", "revenue_code",
-               "modifier", "claim_format", "place_of_service", "required_minutes"})
-    template = {
-        "name": c.text("name", required=True),
-        "kind": c.choice("kind", ("group_session", "evaluation"), required=True),
-        "billing": c.choice("billing", ("per_diem", "ancillary"), required=True),
-        "modifier": c.text("modifier") or "",
-        "place_of_service": c.text("place_of_service") or "55",
-        "required_minutes": body.get("required_minutes", 0),
-        "level_of_care": c.text("level_of_care"),
-    }
-    if not _whole(template["required_minutes"]):
-        c.problem("required_minutes", "a whole number of minutes (0 or more) is required")
+@billing.post("/billable_templates", responses=answers(201, TemplateOut, 409))
+def add_template(body: TemplateIn):
+    """Add a group session or evaluation template, billed per diem (a level of care) or as ancillary (SET-06)"""
+    template = {"name": body.name, "kind": body.kind, "billing": body.billing, "modifier": body.modifier or "",
+                "place_of_service": body.place_of_service or "55", "required_minutes": body.required_minutes or 0,
+                "level_of_care": body.level_of_care}
+    if body.billing == "ancillary":
+        template.update(service_description=body.service_description, cpt=body.cpt or "", hcpcs=body.hcpcs or "",
+                        revenue_code=body.revenue_code or "", claim_format=body.claim_format or "Professional")
     with ctx().store.read() as tx:
         # The EMR's levels of care, in the facility file's shape, for facility.emr_template.
         levels = {lc["care_level_name"]: {"name": lc["care_level_name"], "uid": lc.get("care_level_uid"),
                                           "procedure_code": lc.get("billing_codes", {}).get("HCode", ""),
                                           "revenue_code": lc.get("billing_codes", {}).get("RCode", "")}
                   for lc in tx.all("care_level")}
-    if template["billing"] == "per_diem" and template["level_of_care"] not in levels:
-        c.problem("level_of_care", "a per-diem template needs a level of care of the EMR")
-    if template["billing"] == "ancillary":
-        template.update(service_description=c.text("service_description", required=True), cpt=c.text("cpt") or "",
-                        hcpcs=c.text("hcpcs") or "", revenue_code=c.text("revenue_code") or "",
-                        claim_format=c.choice("claim_format", ("Institutional", "Professional")) or "Professional")
-    c.done("invalid billable template")
+    if body.billing == "per_diem" and body.level_of_care not in levels:
+        raise ApiError(409, "invalid billable template", [Problem(
+            "level_of_care", f"{body.level_of_care!r} is not a level of care of the EMR: a per-diem template needs one")])
     values = facility.emr_template(template, levels)
     record, _ = ctx().write(lambda tx: tx.insert("billable_template", values), kind="billable_template")
-    return jsonify({"billable_template": record}), 201
+    return {"billable_template": record}, 201
 
 
 # -- documenting services (WF-5.1) ----------------------------------------------------------------
@@ -115,60 +100,45 @@ def _item(tx, patient: dict[str, Any], template: dict[str, Any], day: str, minut
     })
 
 
-@billing.post("/group_sessions")
-def document_group_session():
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"template_id", "date", "leader", "attendance"})
-    day = c.date("date", required=True)
-    attendance = body.get("attendance")
-    if not isinstance(attendance, list) or not attendance:
-        c.problem("attendance", "a list of {patient_id, present, minutes} is required")
-    else:
-        for n, row in enumerate(attendance):
-            if not isinstance(row, dict) or not isinstance(row.get("present"), bool):
-                c.problem(f"attendance[{n}]", "must be an object with patient_id, present (true/false), minutes")
-            elif row.get("minutes") is not None and not _whole(row["minutes"]):
-                c.problem(f"attendance[{n}].minutes", "a whole number of minutes is required")
-    c.done("invalid group session")
+def _template(tx, template_id: int, kind: str) -> dict[str, Any]:
+    template = load(tx, "billable_template", template_id)
+    if template["kind"] != kind:
+        names = {"group_session": "a group session", "evaluation": "an evaluation"}
+        raise ApiError(409, f"not {names[kind]} template",
+                       [Problem("template_id", f"is {names[template['kind']]} template")])
+    return template
+
+
+@billing.post("/group_sessions", responses=answers(201, GroupSessionOut, 404, 409))
+def document_group_session(body: GroupSessionIn):
+    """Document a group session: each patient present gets a billing item (WF-5.1)"""
+    attendance = [row.model_dump() for row in body.attendance]
     items: list[dict[str, Any]] = []
 
     def change(tx):
-        template = load(tx, "billable_template", body.get("template_id"))
-        if template["kind"] != "group_session":
-            raise ApiError(422, "not a group session template", [Problem("template_id", "is an evaluation template")])
-        session = tx.insert("group_session", {"template_id": template["id"], "date": day.isoformat(),
-                                              "leader": body.get("leader"), "attendance": attendance})
+        template = _template(tx, body.template_id, "group_session")
+        session = tx.insert("group_session", {"template_id": template["id"], "date": body.date,
+                                              "leader": body.leader, "attendance": attendance})
         for row in attendance:
-            patient = load(tx, "patient", row.get("patient_id"))
-            if row.get("present"):
-                items.append(_item(tx, patient, template, day.isoformat(), row.get("minutes"), f"group session {session['id']}"))
+            patient = load(tx, "patient", row["patient_id"])
+            if row["present"]:
+                items.append(_item(tx, patient, template, body.date, row["minutes"], f"group session {session['id']}"))
         return session
 
     session, _ = ctx().write(change, "group_session.documented", kind="group_session")
-    return jsonify({"group_session": session, "billing_items": items}), 201
+    return {"group_session": session, "billing_items": items}, 201
 
 
-@billing.post("/patients/<patient_id>/patient_evaluations")
-def document_evaluation(patient_id: str):
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"template_id", "date", "minutes", "rendering_provider"})
-    day = c.date("date", required=True)
-    if body.get("minutes") is not None and not _whole(body["minutes"]):
-        c.problem("minutes", "a whole number of minutes is required")
-    c.done("invalid evaluation")
-
+@billing.post("/patients/<id:patient_id>/patient_evaluations", responses=answers(201, BillingItemOut, 404, 409))
+def document_evaluation(path: PatientPath, body: EvaluationIn):
+    """Document an evaluation of the patient: one billing item (WF-5.1)"""
     def change(tx):
-        template = load(tx, "billable_template", body.get("template_id"))
-        if template["kind"] != "evaluation":
-            raise ApiError(422, "not an evaluation template", [Problem("template_id", "is a group session template")])
-        patient = load(tx, "patient", patient_id)
-        return _item(tx, patient, template, day.isoformat(), body.get("minutes"), "evaluation",
-                     body.get("rendering_provider") or "")
+        template = _template(tx, body.template_id, "evaluation")
+        patient = load(tx, "patient", path.patient_id)
+        return _item(tx, patient, template, body.date, body.minutes, "evaluation", body.rendering_provider or "")
 
     item, _ = ctx().write(change, "evaluation.documented", kind="billing_item")
-    return jsonify({"billing_item": item}), 201
+    return {"billing_item": item}, 201
 
 
 # -- the Billing Audit Tool Report (WF-5.2, PROC-05, PROC-08) ---------------------------------------
@@ -192,31 +162,28 @@ def review(tx, item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "errors": errors, "warnings": warnings}
 
 
-@billing.get("/billing_audit_tool")
-def report():
+@billing.get("/billing_audit_tool", responses=answers(200, Report))
+def report(query: ReportQuery):
+    """The Billing Audit Tool Report: every billed item with the errors that block it and its warnings (WF-5.2)"""
     with ctx().store.read() as tx:
         items = [review(tx, i) for i in tx.all("billing_item")]
-    start, end = request.args.get("start_date"), request.args.get("end_date")
-    if start:
-        items = [i for i in items if i["date_of_service"] >= start]
-    if end:
-        items = [i for i in items if i["date_of_service"] <= end]
-    if "patient_id" in request.args:
-        items = [i for i in items if str(i["patient_id"]) == request.args["patient_id"]]
-    return jsonify({"billing_items": items})
+    if query.start_date:
+        items = [i for i in items if i["date_of_service"] >= query.start_date]
+    if query.end_date:
+        items = [i for i in items if i["date_of_service"] <= query.end_date]
+    if query.patient_id:
+        items = [i for i in items if i["patient_id"] == int(query.patient_id)]
+    return {"billing_items": items}
 
 
-@billing.patch("/billing_audit_tool/items/<item_id>")
-def edit_item(item_id: str):
-    body = json_body()
-    c = Checker(body)
-    c.unknown(set(EDITABLE))
-    values = {k: c.text(k) or "" for k in body if k in EDITABLE}
-    c.done("invalid billing item")
+@billing.patch("/billing_audit_tool/items/<id:item_id>", responses=answers(200, ReviewedItemOut, 403, 409))
+def edit_item(path: ItemPath, header: UserHeader, body: ItemEdit):
+    """Edit a billing item before it is transmitted (PROC-05); the billing role is needed (SET-05)"""
+    values = {k: v or "" for k, v in dump(body).items()}
 
     def change(tx):
         require_role(tx)
-        item = load(tx, "billing_item", item_id)
+        item = load(tx, "billing_item", path.item_id)
         if item["status"] == "transmitted":
             raise ApiError(409, "already transmitted", [Problem("status", "a transmitted charge cannot be edited")])
         item.update(values)
@@ -225,20 +192,19 @@ def edit_item(item_id: str):
 
     item, _ = ctx().write(change, "billing_item.edited", kind="billing_item")
     with ctx().store.read() as tx:
-        return jsonify({"billing_item": review(tx, item)})
+        return {"billing_item": review(tx, item)}
 
 
-@billing.post("/billing_audit_tool/transmit")
-def transmit():
-    """Send the selected charges; an item with errors is not sent, an RCM batch error comes back on it."""
-    body = json_body()
-    ids = body.get("item_ids")
-    if not isinstance(ids, list) or not ids:
-        raise ApiError(422, "nothing selected", [Problem("item_ids", "a non-empty list of billing item ids")])
+@billing.post("/billing_audit_tool/transmit", responses=answers(200, Transmitted, 403, 404, 409))
+def transmit(header: UserHeader, body: TransmitIn):
+    """Transmit the selected charges to the RCM (WF-5.2, PROC-08); the billing role is needed (SET-05)
+
+    An item with errors is not sent; an RCM batch transmission error comes back on its item.
+    """
     context = ctx()
     with context.store.transaction() as tx:
         require_role(tx)
-        items = [review(tx, load(tx, "billing_item", i)) for i in ids]
+        items = [review(tx, load(tx, "billing_item", i)) for i in body.item_ids]
         patients = {i["patient_id"]: tx.get("patient", i["patient_id"]) for i in items}
     results = {i["id"]: {"status": "blocked", "errors": i["errors"]} for i in items if i["errors"]}
     for patient_id, patient in patients.items():
@@ -258,7 +224,7 @@ def transmit():
         return {"id": 0}
 
     context.write(change, "charges.transmitted")
-    return jsonify({"results": [{"item_id": k, **v} for k, v in sorted(results.items())]})
+    return {"results": [{"item_id": k, **v} for k, v in sorted(results.items())]}
 
 
 def _send_batch(context, patient: dict[str, Any], items: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:

@@ -5,28 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
-
 from kipu_harness.events import Problem
 
-from ..common.base import ApiError, ctx, json_body, load
-from ..common.checks import Checker
-from .kipu import document_data, page, patient_block
+from ..common.base import ApiError, ctx, load
+from ..common.routes import answers, blueprint, path_model, refusal
+from .kipu import page, patient_block
+from .mirror_schemas import (CareLevelIn, CareLevelOut, CareLevels, InsuranceEdit, InsuranceOut, InsurancesPage,
+                             PatientReviewsOut, RcmInsurances, RcmReviews, Received, ReviewEdit, ReviewOut,
+                             ReviewsPage)
+from .schemas import Between, MasterId
 
-mirror = Blueprint("mirror", __name__, url_prefix="/api")
+webhooks = blueprint("emr_rcm_webhooks", __name__, "/api/integrations/rcm", "RCM saves",
+                     "What the RCM's integration posts on every save: the episode's whole Insurance Set or U/R list")
+mirror = blueprint("emr_mirror", __name__, "/api", "insurance and U/R",
+                   "Insurance and utilization reviews as the RCM last saved them; edits made only in the EMR (INS-15)")
+care_levels_api = blueprint("emr_care_levels", __name__, "/api", "levels of care",
+                            "The EMR's levels of care and the days of the week each runs (AUTH-11)")
+InsurancePath = path_model("patient_id", "insurance_id")
+ReviewPath = path_model("patient_id", "review_id")
+PatientPath = path_model("patient_id")
 
-DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 # AUTH-08: the EMR's Managed flag from the RCM's authorization status.
 MANAGED = {"Authorized": "Managed", "Denied": "Managed", "Pending": "Managed",
            "Required - Not Obtained": "Managed", "Not Required": "Nonmanaged"}
 SELF_ONLY = ("subscriber_SSN", "subscriber_address_street", "subscriber_address_city",
              "subscriber_address_state", "subscriber_address_zip")
-INSURANCE_EDITABLE = ("insurance_company", "insurance_phone", "policy_no", "plan_name", "effective_date",
-                      "insurance_type", "subscriber_first_name", "subscriber_last_name", "subscriber_relationship",
-                      "subscriber_DOB", "subscriber_gender")
-DATE_FIELDS = {"effective_date", "subscriber_DOB", "start_date", "end_date", "authorization_date", "next_review"}
-REVIEW_EDITABLE = ("start_date", "end_date", "number_of_days", "authorization_date", "authorization_number",
-                   "status", "level_of_care", "next_review", "insurance")
 
 
 def managed(rcm_status: str, settings: Any) -> str:
@@ -54,11 +57,10 @@ def days_of_week(tx, level_of_care: str | None) -> dict[str, bool] | None:
     return found[0]["days_of_the_week"] if found else None
 
 
-def _patient_for(tx, body: dict[str, Any]) -> dict[str, Any]:
-    pid = body.get("emr_patient_id")
-    patient = tx.get("patient", int(pid)) if str(pid).isdigit() else None
+def _patient(tx, patient_id: int) -> dict[str, Any]:
+    patient = tx.get("patient", patient_id)
     if patient is None:
-        raise ApiError(404, f"EMR patient {pid} not found", [Problem("emr_patient_id", "no such patient")])
+        raise ApiError(404, f"EMR patient {patient_id} not found", [Problem("emr_patient_id", "no such patient")])
     return patient
 
 
@@ -78,58 +80,43 @@ def _replace(tx, kind: str, patient_id: int, key: str, incoming: list[dict[str, 
     return kept
 
 
-@mirror.post("/integrations/rcm/insurances")
-def receive_insurances():
-    body = json_body()
+# -- the RCM's saves ---------------------------------------------------------------------------------
 
+@webhooks.post("/insurances", responses=answers(200, Received, 404, 409))
+def receive_insurances(body: RcmInsurances):
+    """Webhook: the RCM's Insurance Set for a patient, which the mirror becomes (INS-01..INS-14)"""
     def change(tx):
-        patient = _patient_for(tx, body)
-        incoming = [{**i, **self_fields(patient, i["subscriber_relationship"])} for i in body.get("insurances", [])]
+        patient = _patient(tx, body.emr_patient_id)
+        incoming = [{**i.model_dump(), **self_fields(patient, i.subscriber_relationship)} for i in body.insurances]
         _replace(tx, "insurance", patient["id"], "rcm_insurance_id", incoming)
         return patient
 
     ctx().write(change, "insurance.received")
-    return jsonify({"received": len(body.get("insurances", []))})
+    return {"received": len(body.insurances)}
 
 
-@mirror.post("/integrations/rcm/utilization_reviews")
-def receive_reviews():
-    body = json_body()
-
+@webhooks.post("/utilization_reviews", responses=answers(200, Received, 404, 409))
+def receive_reviews(body: RcmReviews):
+    """Webhook: the RCM's utilization reviews for a patient, which the mirror becomes (AUTH-01..AUTH-12)"""
     def change(tx):
-        patient = _patient_for(tx, body)
-        incoming = [{**r, "managed": managed(r["authorization_status"], ctx().settings),
-                     "days_of_week": days_of_week(tx, r["level_of_care"])}
-                    for r in body.get("utilization_reviews", [])]
+        patient = _patient(tx, body.emr_patient_id)
+        incoming = [{**r.model_dump(), "managed": managed(r.authorization_status, ctx().settings),
+                     "days_of_week": days_of_week(tx, r.level_of_care)}
+                    for r in body.utilization_reviews]
         _replace(tx, "utilization_review", patient["id"], "rcm_review_id", incoming)
         return patient
 
     ctx().write(change, "utilization_review.received")
-    return jsonify({"received": len(body.get("utilization_reviews", []))})
+    return {"received": len(body.utilization_reviews)}
 
 
-def _local_edit(kind: str, patient_id: str, record_id: str, editable: tuple[str, ...]):
-    """An edit made only in the EMR: kept here, never sent to the RCM (INS-15)."""
+# -- edits made only in the EMR (INS-15) -----------------------------------------------------------
 
-    data = document_data(json_body())
-    c = Checker(data)
-    c.unknown(set(editable))
-    values = {}
-    for k in (k for k in data if k in editable):
-        if k in DATE_FIELDS:
-            day = c.date(k)
-            values[k] = day.isoformat() if day else None
-        elif k == "number_of_days":
-            if not isinstance(data[k], int) or isinstance(data[k], bool) or data[k] < 1:
-                c.problem(k, "a whole number of at least 1 is required")
-            values[k] = data[k]
-        else:
-            values[k] = c.text(k)
-    c.done(f"invalid {kind.replace('_', ' ')}")
-
+def _local_edit(kind: str, patient_id: int, record_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """An edit made only in the EMR: kept here, never sent to the RCM, until the next RCM save."""
     def change(tx):
         record = load(tx, kind, record_id)
-        if str(record["patient_id"]) != str(patient_id):
+        if record["patient_id"] != patient_id:
             raise ApiError(404, f"{kind} {record_id} not found", [Problem("id", f"not a record of patient {patient_id}")])
         record.update(values)
         record["edited_in_emr"] = sorted(set(record.get("edited_in_emr", [])) | set(values))
@@ -140,62 +127,84 @@ def _local_edit(kind: str, patient_id: str, record_id: str, editable: tuple[str,
     return record
 
 
-@mirror.patch("/patients/<patient_id>/insurances/<insurance_id>")
-def edit_insurance(patient_id: str, insurance_id: str):
-    return jsonify({"insurance": _local_edit("insurance", patient_id, insurance_id, INSURANCE_EDITABLE)})
+@mirror.patch("/patients/<id:patient_id>/insurances/<id:insurance_id>", responses=answers(200, InsuranceOut, 409))
+def edit_insurance(path: InsurancePath, body: InsuranceEdit):
+    """Edit an insurance in the EMR only (INS-15: overwritten by the next RCM save)"""
+    data = body.document.data
+    values = data.model_dump(include=data.model_fields_set)
+    return {"insurance": _local_edit("insurance", path.patient_id, path.insurance_id, values)}
 
 
-@mirror.patch("/patients/<patient_id>/ur/<review_id>")
-def edit_review(patient_id: str, review_id: str):
-    return jsonify({"utilization_review": _local_edit("utilization_review", patient_id, review_id, REVIEW_EDITABLE)})
+@mirror.patch("/patients/<id:patient_id>/ur/<id:review_id>", responses=answers(200, ReviewOut, 409))
+def edit_review(path: ReviewPath, body: ReviewEdit):
+    """Edit a U/R in the EMR only (overwritten by the next RCM save)"""
+    data = body.document.data
+    values = data.model_dump(include=data.model_fields_set)
+    return {"utilization_review": _local_edit("utilization_review", path.patient_id, path.review_id, values)}
 
 
-@mirror.get("/patients/<patient_id>/ur")
-def patient_reviews(patient_id: str):
-
-    return jsonify(patient_block(patient_id, "utilization_reviews",
-                                 lambda tx, patient: tx.find("utilization_review", patient_id=patient["id"])))
+# What the RCM owns (SYS-03): the EMR shows insurance and U/R, and refuses to write them.
+def _insurance() -> None:
+    raise ApiError(403, "insurance is owned by the RCM", [Problem("insurance", "is entered in the RCM: use Manage Insurance")])
 
 
-def _latest(kind: str, key: str):
+def _review() -> None:
+    raise ApiError(403, "utilization review is owned by the RCM",
+                   [Problem("utilization_review", "is entered in the RCM: use Manage Review")])
 
-    c = Checker(dict(request.args))
-    start, end = c.date("start_date", required=True), c.date("end_date", required=True)
-    if start and end and end < start:
-        c.problem("end_date", f"{end} is before the start date {start}")
-    c.done("invalid query")
+
+_INSURANCE = "Refused with 403: insurance is entered in the RCM (SYS-03)"
+_REVIEW = "Refused with 403: utilization review is entered in the RCM (SYS-03)"
+refusal(mirror, ("post",), "/patients/<id:patient_id>/insurances", PatientPath, _INSURANCE, _insurance)
+refusal(mirror, ("put", "delete"), "/patients/<id:patient_id>/insurances/<id:insurance_id>", InsurancePath,
+        _INSURANCE, _insurance)
+refusal(mirror, ("post",), "/patients/<id:patient_id>/ur", PatientPath, _REVIEW, _review)
+refusal(mirror, ("put", "delete"), "/patients/<id:patient_id>/ur/<id:review_id>", ReviewPath, _REVIEW, _review)
+
+
+# -- reads -----------------------------------------------------------------------------------------
+
+@mirror.get("/patients/<id:patient_id>/ur", responses=answers(200, PatientReviewsOut, 400))
+def patient_reviews(path: PatientPath, query: MasterId):
+    """Utilization reviews mirrored from the RCM (patient_master_id required)"""
+    return patient_block(path.patient_id, query.patient_master_id, "utilization_reviews",
+                         lambda tx, patient: tx.find("utilization_review", patient_id=patient["id"]))
+
+
+def _latest(kind: str, key: str, query: Between) -> dict[str, Any]:
+    if query.end_date < query.start_date:
+        raise ApiError(409, "invalid query",
+                       [Problem("end_date", f"{query.end_date} is before the start date {query.start_date}")])
     with ctx().store.read() as tx:
-        rows = [r for r in tx.all(kind) if start.isoformat() <= r["updated_at"][:10] <= end.isoformat()]
-    return page(rows, key)
+        rows = [r for r in tx.all(kind) if query.start_date <= r["updated_at"][:10] <= query.end_date]
+    return page(rows, key, query)
 
 
-@mirror.get("/insurances/latest")
-def insurances_latest():
-    return _latest("insurance", "insurances")
+@mirror.get("/insurances/latest", responses=answers(200, InsurancesPage, 409))
+def insurances_latest(query: Between):
+    """Insurances updated between start_date and end_date (paged)"""
+    return _latest("insurance", "insurances", query)
 
 
-@mirror.get("/utilization_reviews/latest")
-def reviews_latest():
-    return _latest("utilization_review", "utilization_reviews")
+@mirror.get("/utilization_reviews/latest", responses=answers(200, ReviewsPage, 409))
+def reviews_latest(query: Between):
+    """Utilization reviews updated between start_date and end_date (paged)"""
+    return _latest("utilization_review", "utilization_reviews", query)
 
 
-@mirror.get("/care_levels")
+# -- levels of care (AUTH-11) ------------------------------------------------------------------------
+
+@care_levels_api.get("/care_levels", responses=answers(200, CareLevels))
 def care_levels():
+    """Levels of care with their days of the week (AUTH-11)"""
     with ctx().store.read() as tx:
-        return jsonify({"care_levels": tx.all("care_level")})
+        return {"care_levels": tx.all("care_level")}
 
 
-@mirror.post("/care_levels")
-def create_care_level():
-    """EMR configuration (AUTH-11): a level of care and the days of the week it runs."""
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"care_level_name", "days_of_the_week"})
-    name = c.text("care_level_name", required=True)
-    days = body.get("days_of_the_week")
-    if not isinstance(days, dict) or set(days) != set(DAYS) or not all(isinstance(v, bool) for v in days.values()):
-        c.problem("days_of_the_week", f"an object with true/false for each of {', '.join(DAYS)} is required")
-    c.done("invalid level of care")
+@care_levels_api.post("/care_levels", responses=answers(201, CareLevelOut, 409))
+def create_care_level(body: CareLevelIn):
+    """Configure a level of care and the days of the week it runs (AUTH-11)"""
+    name, days = body.care_level_name, body.days_of_the_week.model_dump()
 
     def change(tx):
         if any(lc["care_level_name"] == name for lc in tx.all("care_level")):
@@ -206,5 +215,4 @@ def create_care_level():
         return record
 
     record, _ = ctx().write(change, "care_level.created", kind="care_level")
-    return jsonify({"care_level": record}), 201
-
+    return {"care_level": record}, 201

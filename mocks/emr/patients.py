@@ -1,80 +1,39 @@
 """Mock Kipu EMR: patients in the shape of Kipu's public API v3, and the user actions the
-integration hangs on (accept a pushed record, generate the MR Number, Send to Kipu RCM, add a
-diagnosis, set a discharge date, Manage Insurance, Manage Review) as explicit endpoints."""
+integration hangs on (accept a pushed record, generate the MR Number, Send to Kipu RCM, set a
+discharge date, Manage Insurance, Manage Review) as explicit endpoints."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask import Blueprint, jsonify, request
-
 from kipu_harness.events import Problem
 
 from ..common import windows
-from .kipu import document_data, page, patient_block, present, require_master_id
-from ..common.base import ApiError, ctx, json_body, load
-from ..common.checks import SEXES, Checker, icd10_billable
+from ..common.base import ApiError, ctx, load
+from ..common.routes import answers, blueprint, path_model
+from .kipu import page, present, require_master_id
+from .mirror_schemas import PatientRead
+from .schemas import Between, CensusQuery, CrmPush, Discharge, MasterId, NewPatient, PatientOut, PatientsPage, \
+    PatientUpdate, as_stored
 
-# Kipu's write model names (kipu-api-v3.md §3); reads use `state` where writes use `address_state`.
-WRITE_FIELDS = (
-    "first_name", "middle_name", "last_name", "dob", "gender", "ssn", "phone", "email",
-    "address_street", "address_city", "address_state", "address_zip",
-    "admission_date", "level_of_care", "program", "location_id", "building_name",
-)
-ACTIONS = {
-    "mr_number": "mr_number.generated",
-    "send_to_rcm": "send_to_rcm.clicked",
-    "manage_insurance": "manage_insurance.clicked",
-    "manage_review": "manage_review.clicked",
-}
+patients = blueprint("emr_patients", __name__, "/api", "patients",
+                     "Patients in Kipu's API v3 shape, and the Facesheet actions that reach the RCM (WF-1.5, WF-2, PAT)")
+crm_inbound = blueprint("emr_crm_inbound", __name__, "/api/integrations/crm", "CRM push",
+                        "What the CRM's integration posts: a treatment opportunity waiting to be accepted (WF-1.4)")
+PatientPath = path_model("patient_id")
 
 
+# -- rules the document cannot state: 409 ------------------------------------------------------
 
-
-
-patients = Blueprint("patients", __name__, url_prefix="/api/patients")
-crm_inbound = Blueprint("crm_inbound", __name__, url_prefix="/api/integrations/crm")
-
-
-# -- representation ------------------------------------------------------------------------
-
-
-
-def _check(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    c = Checker(data)
-    c.unknown(set(WRITE_FIELDS))
-    today = ctx().clock.today()
-    values = {
-        # A PATCH may leave the names out, but not blank them: the RCM needs them on every send.
-        "first_name": c.text("first_name", required=creating or "first_name" in data),
-        "middle_name": c.text("middle_name"),
-        "last_name": c.text("last_name", required=creating or "last_name" in data),
-        "dob": c.date("dob", not_future_of=today),
-        "gender": c.choice("gender", SEXES),
-        "ssn": c.ssn("ssn"),
-        "phone": c.phone("phone"),
-        "email": c.text("email"),
-        "address_street": c.text("address_street"),
-        "address_city": c.text("address_city"),
-        "state": c.state("address_state"),
-        "address_zip": c.zip("address_zip"),
-        "admission_date": c.date_time("admission_date"),
-        "level_of_care": c.text("level_of_care"),
-        "program": c.text("program"),
-        "location_id": c.text("location_id"),
-        "building_name": c.text("building_name"),
-    }
-    c.done("invalid patient")
-    if values["dob"]:
-        values["dob"] = values["dob"].isoformat()
-    # A PATCH changes only what it names; `address_state` is stored under Kipu's read name.
-    named = {("state" if k == "address_state" else k) for k in data}
-    return {k: v for k, v in values.items() if creating or k in named}
+def _not_future(values: dict[str, Any]) -> None:
+    dob = values.get("dob")
+    if dob and dob > ctx().clock.today().isoformat():
+        raise ApiError(409, "invalid patient", [Problem("dob", f"{dob} is in the future")])
 
 
 def _check_dates(patient: dict[str, Any]) -> None:
-    """Cross-field checks: an admission before birth or a discharge before admission is impossible."""
+    """An admission before birth or a discharge before admission is impossible."""
     problems = []
     admission, discharge, dob = patient.get("admission_date"), patient.get("discharge_date"), patient.get("dob")
     if admission and dob and admission[:10] < dob:
@@ -82,7 +41,13 @@ def _check_dates(patient: dict[str, Any]) -> None:
     if discharge and admission and discharge < admission:
         problems.append(Problem("discharge_date", f"{discharge} is before the admission date {admission}"))
     if problems:
-        raise ApiError(422, "impossible dates", problems)
+        raise ApiError(409, "impossible dates", problems)
+
+
+def _accepted(patient: dict[str, Any]) -> None:
+    if patient["pre_admission_status"] == "pending":
+        raise ApiError(409, "the patient record is pending: accept it first",
+                       [Problem("pre_admission_status", "is pending; POST .../accept before admitting")])
 
 
 def new_patient(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -108,63 +73,58 @@ def new_patient(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
+# -- reads -------------------------------------------------------------------------------------
 
-
-# -- reads ---------------------------------------------------------------------------------
-
-@patients.get("/census")
-def census():
+@patients.get("/patients/census", responses=answers(200, PatientsPage))
+def census(query: CensusQuery):
+    """Paged census (phi_level, page, per, exclude_preadmission)"""
     with ctx().store.read() as tx:
         rows = tx.all("patient")
-    if request.args.get("exclude_preadmission") == "true":
+    if query.exclude_preadmission == "true":
         rows = [p for p in rows if p["mr_number"]]
-    return page([present(p) for p in rows], "patients")
+    return page([present(p) for p in rows], "patients", query)
 
 
-@patients.get("/admissions")
-def admissions():
-    c = Checker(dict(request.args))
-    start, end = c.date("start_date", required=True), c.date("end_date", required=True)
-    c.done("invalid query")
+@patients.get("/patients/admissions", responses=answers(200, PatientsPage))
+def admissions(query: Between):
+    """Paged admissions between start_date and end_date"""
     with ctx().store.read() as tx:
         rows = [p for p in tx.all("patient")
-                if p["admission_date"] and start.isoformat() <= p["admission_date"][:10] <= end.isoformat()]
-    return page([present(p) for p in rows], "patients")
+                if p["admission_date"] and query.start_date <= p["admission_date"][:10] <= query.end_date]
+    return page([present(p) for p in rows], "patients", query)
 
 
-@patients.get("/<patient_id>")
-def get_patient(patient_id: str):
+@patients.get("/patients/<id:patient_id>", responses=answers(200, PatientRead, 400))
+def get_patient(path: PatientPath, query: MasterId):
+    """One patient with its mirrored insurances (patient_master_id required)"""
     with ctx().store.read() as tx:
-        patient = load(tx, "patient", patient_id)
+        patient = load(tx, "patient", path.patient_id)
         insurances = tx.find("insurance", patient_id=patient["id"])
-    require_master_id(patient)
-    return jsonify({"patient": {**present(patient), "insurances": insurances}})
+    require_master_id(patient, query.patient_master_id)
+    return {"patient": {**present(patient), "insurances": insurances}}
 
 
-@patients.get("/<patient_id>/diagnosis_history")
-def diagnosis_history(patient_id: str):
-    return jsonify(patient_block(patient_id, "diagnosis_history", lambda tx, patient: patient["diagnoses"]))
+# -- writes ------------------------------------------------------------------------------------
 
-
-
-
-# -- writes --------------------------------------------------------------------------------
-
-@patients.post("")
-def create_patient():
-    values = _check(document_data(json_body()), creating=True)
+@patients.post("/patients", responses=answers(201, PatientOut, 409))
+def create_patient(body: NewPatient):
+    """Create a pre-admitted patient (WF-1.5); body {document: {recipient_id, data}}"""
+    values = body.document.data.stored()
+    _not_future(values)
     record = new_patient(values)
     _check_dates(record)
     patient, extra = ctx().write(lambda tx: tx.insert("patient", record), "patient.created", kind="patient")
-    return jsonify({"patient": present(patient), **extra}), 201
+    return {"patient": present(patient), **extra}, 201
 
 
-@patients.patch("/<patient_id>")
-def update_patient(patient_id: str):
-    values = _check(document_data(json_body()), creating=False)
+@patients.patch("/patients/<id:patient_id>", responses=answers(200, PatientOut, 409))
+def update_patient(path: PatientPath, body: PatientUpdate):
+    """Update demographics or the admission date; body {document: {data}}, only the named fields change"""
+    values = body.document.data.stored(only_named=True)
+    _not_future(values)
 
     def change(tx):
-        patient = load(tx, "patient", patient_id)
+        patient = load(tx, "patient", path.patient_id)
         readmission = (values.get("admission_date") and patient["discharge_date"]
                        and values["admission_date"] > patient["discharge_date"])
         patient.update(values, last_updated_at=ctx().clock.now().isoformat())
@@ -176,85 +136,45 @@ def update_patient(patient_id: str):
         return patient
 
     patient, extra = ctx().write(change, "patient.updated", {"changed": sorted(values)}, kind="patient")
-    return jsonify({"patient": present(patient), **extra})
+    return {"patient": present(patient), **extra}
 
 
-def _accepted(patient: dict[str, Any]) -> None:
-    if patient["pre_admission_status"] == "pending":
-        raise ApiError(409, "the patient record is pending: accept it first",
-                       [Problem("pre_admission_status", "is pending; POST .../accept before admitting")])
-
-
-@patients.post("/<patient_id>/accept")
-def accept(patient_id: str):
+@patients.post("/patients/<id:patient_id>/accept", responses=answers(200, PatientOut, 409))
+def accept(path: PatientPath):
+    """Accept a record pushed from the CRM (WF-2.1)"""
     def change(tx):
-        patient = load(tx, "patient", patient_id)
+        patient = load(tx, "patient", path.patient_id)
         if patient["pre_admission_status"] != "pending":
-            raise ApiError(409, "nothing to accept", [Problem("pre_admission_status", f"is {patient['pre_admission_status']}, not pending")])
+            raise ApiError(409, "nothing to accept",
+                           [Problem("pre_admission_status", f"is {patient['pre_admission_status']}, not pending")])
         patient["pre_admission_status"] = "accepted"
         tx.put("patient", patient)
         return patient
 
     patient, extra = ctx().write(change, "patient.accepted", kind="patient")
-    return jsonify({"patient": present(patient), **extra})
+    return {"patient": present(patient), **extra}
 
 
-@patients.post("/<patient_id>/diagnoses")
-def add_diagnosis(patient_id: str):
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"code", "principal"})
-    code = c.text("code", required=True, max_len=10)
-    principal = body.get("principal", False)
-    if not isinstance(principal, bool):
-        c.problem("principal", "must be true or false")
-    c.done("invalid diagnosis")
-    dotted, description = icd10_billable(code)
-    if dotted is None:
-        raise ApiError(422, "invalid diagnosis", [Problem("code", description)])
-
+@patients.post("/patients/<id:patient_id>/discharge", responses=answers(200, PatientOut, 409))
+def discharge(path: PatientPath, body: Discharge):
+    """Set the Discharge/Transition Date (PAT-14)"""
     def change(tx):
-        patient = load(tx, "patient", patient_id)
-        if any(d["code"] == dotted for d in patient["diagnoses"]):
-            raise ApiError(409, "diagnosis already on the patient", [Problem("code", f"{dotted} is already present")])
-        if principal:
-            for d in patient["diagnoses"]:
-                d["principal"] = False
-        patient["diagnoses"].append({
-            "code": dotted,
-            "description": description,
-            "added_on": ctx().clock.today().isoformat(),
-            "principal": principal or not patient["diagnoses"],
-            "sequence": len(patient["diagnoses"]) + 1,
-        })
-        tx.put("patient", patient)
-        return patient
-
-    patient, extra = ctx().write(change, "diagnosis.added", {"code": dotted}, kind="patient")
-    return jsonify({"patient": present(patient), **extra}), 201
-
-
-@patients.post("/<patient_id>/discharge")
-def discharge(patient_id: str):
-    c = Checker(json_body())
-    c.unknown({"discharge_date"})
-    when = c.date_time("discharge_date", required=True)
-    c.done("invalid discharge")
-
-    def change(tx):
-        patient = load(tx, "patient", patient_id)
+        patient = load(tx, "patient", path.patient_id)
         if not patient["admission_date"]:
-            raise ApiError(409, "the patient has no admission date", [Problem("admission_date", "is required before a discharge")])
-        patient["discharge_date"] = when
+            raise ApiError(409, "the patient has no admission date",
+                           [Problem("admission_date", "is required before a discharge")])
+        patient["discharge_date"] = body.discharge_date
         _check_dates(patient)
         tx.put("patient", patient)
         return patient
 
     patient, extra = ctx().write(change, "discharge.set", kind="patient")
-    return jsonify({"patient": present(patient), **extra})
+    return {"patient": present(patient), **extra}
 
 
-def _action(patient_id: str, action: str):
+# -- the Facesheet actions ----------------------------------------------------------------------
+
+def _action(patient_id: int, action: str, event: str) -> dict[str, Any]:
     def change(tx):
         patient = load(tx, "patient", patient_id)
         _accepted(patient)
@@ -265,7 +185,7 @@ def _action(patient_id: str, action: str):
             tx.put("patient", patient)
         return patient
 
-    patient, extra = ctx().write(change, ACTIONS[action], kind="patient")
+    patient, extra = ctx().write(change, event, kind="patient")
     if action in ("manage_insurance", "manage_review"):
         # The EMR hands the user into the RCM's entry for this patient: a scoped, expiring link.
         scope = action.removeprefix("manage_")
@@ -273,43 +193,59 @@ def _action(patient_id: str, action: str):
                                       ctx().settings.window_ttl_minutes)
         extra["window"] = {"path": f"/rcm/window/{patient['id']}/{scope}", "token": token,
                            "expires_at": window.expires_at.isoformat()}
-    return jsonify({"patient": present(patient), **extra})
+    return {"patient": present(patient), **extra}
 
 
-for _name in ACTIONS:
-    patients.add_url_rule(
-        f"/<patient_id>/{_name}", f"action_{_name}",
-        lambda patient_id, _a=_name: _action(patient_id, _a), methods=["POST"],
-    )
+@patients.post("/patients/<id:patient_id>/mr_number", responses=answers(200, PatientOut, 409))
+def mr_number(path: PatientPath):
+    """Generate the MR Number (WF-2.3, PAT-02); a complete patient is sent to the RCM"""
+    return _action(path.patient_id, "mr_number", "mr_number.generated")
 
 
-@crm_inbound.post("/patients")
-def receive_from_crm():
-    """A treatment opportunity pushed by the CRM lands as a pending record (WF-2.1).
+@patients.post("/patients/<id:patient_id>/send_to_rcm", responses=answers(200, PatientOut, 409))
+def send_to_rcm(path: PatientPath):
+    """Send to Kipu RCM from the Facesheet (WF-2.4); an incomplete patient is refused, naming what is missing"""
+    return _action(path.patient_id, "send_to_rcm", "send_to_rcm.clicked")
+
+
+@patients.post("/patients/<id:patient_id>/manage_insurance", responses=answers(200, PatientOut, 409))
+def manage_insurance(path: PatientPath):
+    """Manage Insurance (PAT-02): a link into the RCM's insurance entry for the patient"""
+    return _action(path.patient_id, "manage_insurance", "manage_insurance.clicked")
+
+
+@patients.post("/patients/<id:patient_id>/manage_review", responses=answers(200, PatientOut, 409))
+def manage_review(path: PatientPath):
+    """Manage Review (PAT-02): a link into the RCM's utilization review entry for the patient"""
+    return _action(path.patient_id, "manage_review", "manage_review.clicked")
+
+
+# -- the CRM's push ------------------------------------------------------------------------------
+
+@crm_inbound.post("/patients", responses=answers(201, PatientOut, 409))
+def receive_from_crm(body: CrmPush):
+    """Receive a treatment opportunity pushed by the CRM: it waits, pending, to be accepted (WF-2.1)
 
     The same prospect pushed again updates its one record (SYS-05).
     """
-    body = json_body()
-    prospect, opportunity = body.get("prospect"), body.get("opportunity")
-    problems = [Problem(k, "a JSON object is required") for k, v in (("prospect", prospect), ("opportunity", opportunity)) if not isinstance(v, dict)]
-    if problems:
-        raise ApiError(422, "invalid push", problems)
-    values = _check({k: v for k, v in prospect.items() if k in WRITE_FIELDS}, creating=True)
-    values.update(level_of_care=opportunity.get("level_of_care"), program=opportunity.get("program"))
+    prospect, opportunity = body.prospect, body.opportunity
+    values = as_stored(prospect.model_dump(exclude={"id"}))
+    values.update(level_of_care=opportunity.level_of_care, program=opportunity.program)
+    _not_future(values)
 
     def change(tx):
-        existing = tx.find("patient", crm_prospect_id=prospect.get("id"))
+        existing = tx.find("patient", crm_prospect_id=prospect.id)
         if existing:
             patient = existing[0]
             if patient["pre_admission_status"] == "pending":
                 patient.update(values)
-            patient["crm_opportunity_id"] = opportunity.get("id")
+            patient["crm_opportunity_id"] = opportunity.id
             tx.put("patient", patient)
             return patient
         return tx.insert("patient", new_patient(
             values, record_source="crm", pre_admission_status="pending",
-            crm_prospect_id=prospect.get("id"), crm_opportunity_id=opportunity.get("id"),
+            crm_prospect_id=prospect.id, crm_opportunity_id=opportunity.id,
         ))
 
     patient, _ = ctx().write(change, "patient.received", kind="patient")
-    return jsonify({"patient": present(patient)}), 201
+    return {"patient": present(patient)}, 201

@@ -1,0 +1,223 @@
+"""The models of what the EMR mirrors of the RCM (insurance, utilization reviews), of the edits
+made only in the EMR, and of the EMR's own levels of care."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..common.schemas import Body, Date, RequiredDate, Sex, choice, integer, text
+from .schemas import IdOrDigits, Pagination, Patient, PatientHead, Text, document
+
+RELATIONSHIPS = ("Self", "Spouse", "Child", "Other")
+PRIORITIES = ("Primary", "Secondary", "Tertiary")
+RCM_STATUSES = ("Authorized", "Authorized - Not Required", "Denied", "Pending", "Required - Not Obtained",
+                "Not Required")
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+Relationship = choice(*RELATIONSHIPS)
+Priority = choice(*PRIORITIES)
+
+
+# -- the RCM's saves, as its integration posts them (plugins/rcm_to_emr.py) ----------------------
+
+class RcmInsurance(Body):
+    """One insurance of the episode's Insurance Set (INS-03..INS-13)."""
+
+    rcm_insurance_id: integer(required=True) = Field(description="the insurance's id in the RCM")  # type: ignore[valid-type]
+    insurance_company: text(100, required=True, example="Aetna")  # type: ignore[valid-type]
+    policy_no: Text = None
+    plan_name: Text = None
+    effective_date: Date = None
+    insurance_type: choice(*PRIORITIES, required=True)  # type: ignore[valid-type]
+    insurance_phone: Text = None
+    subscriber_first_name: Text = None
+    subscriber_last_name: Text = None
+    subscriber_relationship: choice(*RELATIONSHIPS, required=True) = Field(  # type: ignore[valid-type]
+        description="Self: the EMR fills the subscriber's SSN and address from the patient (INS-11, INS-14)")
+    subscriber_DOB: Date = None
+    subscriber_gender: Sex = None
+
+
+class RcmInsurances(Body):
+    emr_patient_id: IdOrDigits = Field(description="the EMR patient (no such patient: 404)")
+    insurances: list[RcmInsurance] = Field(description="the whole Insurance Set: the mirror becomes exactly this")
+
+
+class RcmReview(Body):
+    """One utilization review of the episode (AUTH-02..AUTH-12)."""
+
+    rcm_review_id: integer(required=True) = Field(description="the review's id in the RCM")  # type: ignore[valid-type]
+    start_date: RequiredDate
+    end_date: RequiredDate
+    number_of_days: integer(minimum=1) = None  # type: ignore[valid-type]
+    authorization_date: Date = None
+    authorization_number: Text = None
+    status: Text = Field(None, description="as the EMR shows it (AUTH-07)")
+    authorization_status: choice(*RCM_STATUSES, required=True) = Field(  # type: ignore[valid-type]
+        description="the RCM's status: gives the EMR's Managed flag (AUTH-08)")
+    level_of_care: Text = None
+    next_review: Date = None
+    insurance: Text = None
+
+
+class RcmReviews(Body):
+    emr_patient_id: IdOrDigits = Field(description="the EMR patient (no such patient: 404)")
+    utilization_reviews: list[RcmReview] = Field(description="all the episode's reviews: the mirror becomes exactly this")
+
+
+class Received(BaseModel):
+    received: int = Field(description="how many records the mirror now holds for the patient")
+
+
+# -- edits made only in the EMR (INS-15) -----------------------------------------------------------
+
+class InsuranceEditData(Body):
+    insurance_company: Text = None
+    insurance_phone: Text = None
+    policy_no: Text = None
+    plan_name: Text = None
+    effective_date: Date = None
+    insurance_type: Priority = None
+    subscriber_first_name: Text = None
+    subscriber_last_name: Text = None
+    subscriber_relationship: Relationship = None
+    subscriber_DOB: Date = None
+    subscriber_gender: Sex = None
+
+
+class ReviewEditData(Body):
+    start_date: Date = None
+    end_date: Date = None
+    number_of_days: integer(minimum=1) = None  # type: ignore[valid-type]
+    authorization_date: Date = None
+    authorization_number: Text = None
+    status: Text = None
+    level_of_care: Text = None
+    next_review: Date = None
+    insurance: Text = None
+
+
+InsuranceEdit = document(InsuranceEditData, "InsuranceEdit")
+ReviewEdit = document(ReviewEditData, "ReviewEdit")
+
+
+# -- the mirror as read ------------------------------------------------------------------------------
+
+class _Mirrored(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int
+    patient_id: int
+    edited_in_emr: list[str] = Field(description="fields edited only in the EMR since the last RCM save")
+    updated_at: str = Field(description="when the RCM last saved it")
+
+
+class MirroredInsurance(_Mirrored):
+    rcm_insurance_id: int
+    insurance_company: str | None = None
+    policy_no: str | None = None
+    plan_name: str | None = None
+    effective_date: str | None = None
+    insurance_type: str | None = None
+    insurance_phone: str | None = None
+    subscriber_first_name: str | None = None
+    subscriber_last_name: str | None = None
+    subscriber_relationship: str | None = None
+    subscriber_DOB: str | None = None
+    subscriber_gender: str | None = None
+    subscriber_SSN: str = Field(description="the patient's for Self, N/A otherwise (INS-11)")
+    subscriber_address_street: str
+    subscriber_address_city: str
+    subscriber_address_state: str
+    subscriber_address_zip: str
+
+
+class MirroredReview(_Mirrored):
+    rcm_review_id: int
+    start_date: str | None = None
+    end_date: str | None = None
+    number_of_days: int | None = None
+    authorization_date: str | None = None
+    authorization_number: str | None = None
+    status: str | None = None
+    authorization_status: str
+    level_of_care: str | None = None
+    next_review: str | None = None
+    insurance: str | None = None
+    managed: str = Field(examples=["Managed", "Nonmanaged"], description="AUTH-08")
+    days_of_week: dict[str, bool] | None = Field(None, description="from the EMR's level of care (AUTH-11)")
+
+
+class InsuranceOut(BaseModel):
+    insurance: MirroredInsurance
+
+
+class ReviewOut(BaseModel):
+    utilization_review: MirroredReview
+
+
+class PatientWithInsurances(Patient):
+    insurances: list[MirroredInsurance]
+
+
+class PatientRead(BaseModel):
+    patient: PatientWithInsurances
+
+
+class PatientReviews(PatientHead):
+    utilization_reviews: list[MirroredReview]
+
+
+class PatientReviewsOut(BaseModel):
+    patient: PatientReviews
+
+
+class InsurancesPage(BaseModel):
+    pagination: Pagination
+    insurances: list[MirroredInsurance]
+
+
+class ReviewsPage(BaseModel):
+    pagination: Pagination
+    utilization_reviews: list[MirroredReview]
+
+
+# -- levels of care (AUTH-11) ------------------------------------------------------------------------
+
+Day = Annotated[bool, Field(strict=True)]
+
+
+class Week(Body):
+    sun: Day
+    mon: Day
+    tue: Day
+    wed: Day
+    thu: Day
+    fri: Day
+    sat: Day
+
+
+class CareLevelIn(Body):
+    care_level_name: text(100, required=True, example="Sober Living")  # type: ignore[valid-type]
+    days_of_the_week: Week = Field(description="true on each day the level of care runs")
+
+
+class CareLevel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int
+    care_level_id: int
+    care_level_name: str
+    care_level_uid: str | None = Field(None, description="shared with the RCM's service (BAT-05)")
+    days_of_the_week: dict[str, bool]
+    billing_codes: dict[str, str] | None = Field(None, description="RCode, HCode, CCode")
+    claim_format: str | None = None
+    place_of_service: str | None = None
+
+
+class CareLevelOut(BaseModel):
+    care_level: CareLevel
+
+
+class CareLevels(BaseModel):
+    care_levels: list[CareLevel]
