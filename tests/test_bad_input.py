@@ -85,7 +85,7 @@ def test_a_name_no_message_can_carry_is_refused_at_every_door(mocks, name):
 
 def test_hl7_and_x12_delimiters_in_a_name_are_stored_and_still_sent(mocks):
     patient = admit(mocks, {**COMPLETE, "last_name": "O'Neil|Smith^Jr~&\\", "first_name": "Ann*Marie:B"})
-    found = [p for p in rcm_patients(mocks) if p.get("emr_patient_id") == patient["id"]]
+    found = [p for p in rcm_patients(mocks) if p.get("emr_patient_id") == str(patient["id"])]
     assert found and found[0]["profile"]["first_name"] == "Ann*Marie:B"
     assert found[0]["profile"]["last_name"] == "O'Neil|Smith^Jr~&\\"
 

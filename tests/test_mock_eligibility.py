@@ -201,7 +201,7 @@ def test_a_value_x12_cannot_carry_is_refused_not_a_500(mocks, field, value):
         return
     assert response.status_code == 201
     before = state(mocks.suite)
-    named = refused(check(mocks, a, response.get_json()["insurance"]["id"]), 422, {"x12"})
+    named = refused(check(mocks, a, response.get_json()["insurance"]["id"]), 409, {"x12"})
     assert value in named["x12"]
     assert insurances_of(rcm_patient(mocks, a.rcm_id))[0]["eligibility"] is None
     assert state(mocks.suite) == before

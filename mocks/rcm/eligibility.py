@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, jsonify
-
 from kipu_harness.events import Problem
 from kipu_harness.wire.x12 import eligibility as x12
 
-from ..common.base import ApiError, SystemContext, ctx, json_body
-from ..common.checks import Checker
+from ..common.base import ApiError, SystemContext, ctx
+from ..common.routes import answers, blueprint, path_model
 from .insurance import insurance_entry
+from .schemas import EligibilityReviewIn
+from .schemas_records import EligibilityOut, InsuranceOut
 
 # The billing facility the 270 names as information receiver (2100B). The Konnector settings of
 # a later issue replace this; the NPI passes the Luhn check over 80840 + NPI.
@@ -23,7 +23,7 @@ GENDER_CODES = {"Female": "F", "Male": "M"}
 
 def _party(member_id: str, first: str, last: str, birthday: str | None, gender: str | None) -> x12.Party:
     if not birthday:
-        raise ApiError(422, "eligibility needs a birthday", [Problem("policy_holder.birthday", "is required for a 270")])
+        raise ApiError(409, "eligibility needs a birthday", [Problem("policy_holder.birthday", "is required for a 270")])
     return x12.Party(member_id=member_id, first_name=first or "", last_name=last or "",
                      dob=dt.date.fromisoformat(birthday), gender=GENDER_CODES.get(gender or "", "U"))
 
@@ -50,13 +50,13 @@ def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insuranc
     try:
         request = build_request(patient, entry, context.clock.today(), trace=f"{patient['id']}-{insurance_id}-{control}")
     except x12.X12Error as exc:
-        raise ApiError(422, "no 270 can be built from this insurance", [Problem("x12", str(exc))]) from None
+        raise ApiError(409, "no 270 can be built from this insurance", [Problem("x12", str(exc))]) from None
     envelope = x12.Envelope(sender_id="KIPURCM", receiver_id=entry["payer"]["payer_id"], interchange_control=control,
                             group_control=control, transaction_control=control, created_at=context.clock.now())
     try:
         inquiry = x12.build_270(request, envelope)
     except x12.X12Error as exc:  # data the RCM holds but a 270 cannot carry: say which
-        raise ApiError(422, "no 270 can be built from this insurance", [Problem("x12", str(exc))]) from None
+        raise ApiError(409, "no 270 can be built from this insurance", [Problem("x12", str(exc))]) from None
     context.journal("x12", f"270 sent to {entry['payer']['name']} (ISA13 {control:09d})", inquiry)
     try:
         status, reply = context.links.exchange("payer", "/payer/x12/270", inquiry)
@@ -95,31 +95,32 @@ def run_check(context: SystemContext, patient_id: Any, episode_id: Any, insuranc
 
 # -- routes: Check Eligibility and its review (WF-3.4) ---------------------------------------
 
-eligibility = Blueprint("eligibility", __name__, url_prefix="/rcm")
+eligibility = blueprint("eligibility", __name__, "/rcm", "eligibility",
+                        "Electronic eligibility: X12 270 to the payer, 271 back, reviewed in the RCM (WF-3.4)")
+InsurancePath = path_model("patient_id", "episode_id", "insurance_id")
+_BASE = "/patients/<id:patient_id>/episodes/<id:episode_id>/insurances/<id:insurance_id>/eligibility"
 
 
-@eligibility.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/eligibility")
-def check_eligibility(patient_id: str, episode_id: str, insurance_id: str):
-    return jsonify({"eligibility": run_check(ctx(), patient_id, episode_id, insurance_id)})
+@eligibility.post(_BASE, responses=answers(200, EligibilityOut, 409, 502, 503))
+def check_eligibility(path: InsurancePath):
+    """Check eligibility: X12 270 to the payer, 271 back (WF-3.4)"""
+    return {"eligibility": run_check(ctx(), path.patient_id, path.episode_id, path.insurance_id)}
 
 
-@eligibility.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/eligibility/review")
-def review_eligibility(patient_id: str, episode_id: str, insurance_id: str):
-    """WF-3.4: the eligibility result is reviewed and completed in the RCM."""
-    c = Checker(json_body())
-    c.unknown({"reviewed_by", "note"})
-    who, note = c.text("reviewed_by", required=True), c.text("note", max_len=500)
-    c.done("invalid review")
+@eligibility.post(f"{_BASE}/review", responses=answers(200, InsuranceOut, 409))
+def review_eligibility(path: InsurancePath, body: EligibilityReviewIn):
+    """Review and complete the eligibility result (WF-3.4)"""
+    ids = (path.patient_id, path.episode_id, path.insurance_id)
 
     def change(tx):
-        patient, entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
+        patient, entry = insurance_entry(tx, *ids)
         if not entry.get("eligibility"):
             raise ApiError(409, "no eligibility result to review", [Problem("eligibility", "run a check first")])
-        entry["eligibility"].update(reviewed={"by": who, "at": ctx().clock.now().isoformat(), "note": note or ""})
+        reviewed = {"by": body.reviewed_by, "at": ctx().clock.now().isoformat(), "note": body.note or ""}
+        entry["eligibility"].update(reviewed=reviewed)
         tx.put("patient", patient)
         return patient
 
     ctx().write(change, "eligibility.reviewed", kind="patient")
     with ctx().store.read() as tx:
-        return jsonify({"insurance": insurance_entry(tx, patient_id, episode_id, insurance_id)[1]})
-
+        return {"insurance": insurance_entry(tx, *ids)[1]}

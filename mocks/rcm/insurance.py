@@ -1,86 +1,75 @@
 """The RCM as source of truth for insurance (SYS-03, SYS-04, WF-3, INS): payers, insurance sets
-per treatment episode, verification, and electronic eligibility (X12 270/271)."""
+per treatment episode, and verification. Electronic eligibility (X12 270/271) is in ``eligibility``."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-from flask import Blueprint, jsonify
 
 from kipu_harness.events import Problem
 
-from ..common.base import ApiError, SystemContext, ctx, json_body, load
-from ..common.checks import Checker, SEXES
+from ..common.base import ApiError, SystemContext, ctx, load
+from ..common.routes import answers, blueprint, path_model
+from .patients import apply_self
+from .schemas import (OTHERS, PRIORITIES, SUBSCRIBER_FIELDS, InsuranceChange, InsuranceIn, PayerChange, PayerIn,
+                      VerificationIn)
+from .schemas_records import InsuranceOut, PayerOut, PayersOut
 
-PRIORITIES = ("primary", "secondary", "tertiary")
-RELATIONSHIPS = ("Self", "Spouse", "Child", "Other")
-CLAIM_FORMATS = ("837P", "837I")
 POLICY_HOLDER_FIELDS = ("insurance_id", "plan_name", "first_name", "last_name", "birthday", "gender", "relationship")
 
-payers = Blueprint("payers", __name__, url_prefix="/rcm")
-insurances = Blueprint("insurances", __name__, url_prefix="/rcm")
+payers = blueprint("payers", __name__, "/rcm", "payers", "The payer list (SYS-04: payers are managed only in the RCM)")
+insurances = blueprint("insurances", __name__, "/rcm", "insurance",
+                       "The Insurance Set of a treatment episode, sent to the EMR (WF-3, INS)")
+PayerPath = path_model("payer_id")
+EpisodePath = path_model("patient_id", "episode_id")
+InsurancePath = path_model("patient_id", "episode_id", "insurance_id")
 
 
 # -- payers (SYS-04: only here) ------------------------------------------------------------------
 
-def _check_payer(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    c = Checker(body)
-    c.unknown({"name", "phone", "payer_id", "claim_formats"})
-    # A PATCH may leave name and payer_id out, but not blank them.
-    values = {k: c.text(k, required=k != "phone") for k in ("name", "phone", "payer_id") if creating or k in body}
-    if "phone" in values and values["phone"]:
-        values["phone"] = c.phone("phone")
-    if values.get("payer_id") and not re.fullmatch(r"[A-Za-z0-9]{2,15}", values["payer_id"]):
-        c.problem("payer_id", "must be 2 to 15 letters or digits (the payer's X12 ID)")
-    if creating or "claim_formats" in body:
-        formats = body.get("claim_formats", list(CLAIM_FORMATS))
-        if not isinstance(formats, list) or not formats or any(f not in CLAIM_FORMATS for f in formats):
-            c.problem("claim_formats", f"must be a non-empty list of {', '.join(CLAIM_FORMATS)}")
-        values["claim_formats"] = formats
-    c.done("invalid payer")
-    return values
+def _same_name(tx, values: dict[str, Any], payer_id: int | None = None) -> None:
+    if "name" in values and any(p["id"] != payer_id for p in tx.find("payer", name=values["name"])):
+        raise ApiError(409, "payer already exists", [Problem("name", f"{values['name']!r} is already a payer")])
 
 
-@payers.get("/payers")
+@payers.get("/payers", responses=answers(200, PayersOut))
 def list_payers():
+    """The payer list (SYS-04: payers are managed only here)"""
     with ctx().store.read() as tx:
-        return jsonify({"payers": tx.all("payer")})
+        return {"payers": tx.all("payer")}
 
 
-@payers.post("/payers")
-def create_payer():
-    values = _check_payer(json_body(), creating=True)
+@payers.post("/payers", responses=answers(201, PayerOut, 409))
+def create_payer(body: PayerIn):
+    """Add a payer"""
+    values = body.model_dump()
 
     def change(tx):
-        if tx.find("payer", name=values["name"]):
-            raise ApiError(409, "payer already exists", [Problem("name", f"{values['name']!r} is already a payer")])
+        _same_name(tx, values)
         return tx.insert("payer", values)
 
     payer, _ = ctx().write(change, "payer.created", kind="payer")
-    return jsonify({"payer": payer}), 201
+    return {"payer": payer}, 201
 
 
-@payers.patch("/payers/<payer_id>")
-def edit_payer(payer_id: str):
-    values = _check_payer(json_body(), creating=False)
+@payers.patch("/payers/<id:payer_id>", responses=answers(200, PayerOut, 409))
+def edit_payer(path: PayerPath, body: PayerChange):
+    """Edit a payer"""
+    values = body.model_dump(exclude_unset=True)
 
     def change(tx):
-        payer = load(tx, "payer", payer_id)
-        if any(p["id"] != payer["id"] for p in tx.find("payer", name=values.get("name"))):
-            raise ApiError(409, "payer already exists", [Problem("name", f"{values['name']!r} is already a payer")])
+        payer = load(tx, "payer", path.payer_id)
+        _same_name(tx, values, payer["id"])
         payer.update(values)
         tx.put("payer", payer)
         return payer
 
     payer, _ = ctx().write(change, "payer.edited", kind="payer")
-    return jsonify({"payer": payer})
+    return {"payer": payer}
 
 
 # -- insurance sets ------------------------------------------------------------------------------
 
 def episode_of(patient: dict[str, Any], episode_id: Any) -> dict[str, Any]:
-    episode_number(episode_id)
     for episode in patient["treatment_episodes"]:
         if str(episode["id"]) == str(episode_id):
             return episode
@@ -88,59 +77,27 @@ def episode_of(patient: dict[str, Any], episode_id: Any) -> dict[str, Any]:
                    [Problem("episode_id", f"patient {patient['id']} has no episode {episode_id}")])
 
 
-def episode_number(episode_id: Any) -> int:
-    """An episode id from a path, or a 404 naming it."""
-    if not str(episode_id).isdigit():
-        raise ApiError(404, f"treatment episode {episode_id} not found",
-                       [Problem("episode_id", f"{episode_id!r} is not an episode id")])
-    return int(episode_id)
-
-
 def insurance_set(episode: dict[str, Any]) -> list[dict[str, Any]]:
     return episode["intake"]["insurance"]["insurance_set"]["insurances"]
 
 
-def check_insurance(tx, body: dict[str, Any], *, existing: dict[str, Any] | None) -> dict[str, Any]:
-    """An insurance as the RCM user enters it; every problem is named at once."""
-    c = Checker(body)
-    c.unknown({"priority", "payer", "effective_date", "policy_holder"})
-    merged = {**(existing or {}), **{k: v for k, v in body.items() if k != "policy_holder"}}
-    if existing and "payer" not in body:
-        merged["payer"] = existing["payer"]["id"]  # stored as the payer itself; kept unless changed
-    priority = merged.get("priority")
-    if priority not in PRIORITIES:
-        c.problem("priority", f"must be one of {', '.join(PRIORITIES)}")
-    payer = None
-    if not isinstance(merged.get("payer"), int) or isinstance(merged.get("payer"), bool):
-        c.problem("payer", "the id of a payer of the RCM's payer list is required")
-    else:
-        payer = tx.get("payer", merged["payer"])
-        if payer is None:
-            c.problem("payer", f"no payer with id {merged['payer']}: add it to the RCM's payer list first")
-    dates = Checker(merged)
-    effective = dates.date("effective_date", required=True)
-    c.problems += dates.problems
-    holder_in = body.get("policy_holder", {})
-    if not isinstance(holder_in, dict):
-        c.problem("policy_holder", "must be an object")
-        holder_in = {}
-    holder = {**(existing or {}).get("policy_holder", {}), **holder_in}
-    h = Checker(holder)
-    h.unknown(set(POLICY_HOLDER_FIELDS) | {"ssn", "address"})
-    relationship = h.choice("relationship", RELATIONSHIPS, required=True)
-    h.text("insurance_id", required=True)
-    h.text("plan_name")
-    if relationship != "Self":
-        h.text("first_name", required=True)
-        h.text("last_name", required=True)
-        h.date("birthday", required=True)
-        h.choice("gender", SEXES, required=True)
-    c.problems += [Problem(f"policy_holder.{p.field}", p.problem) for p in h.problems]
-    c.done("invalid insurance")
+def merge_insurance(tx, changes: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+    """An insurance as saved: the fields a request names over the stored ones, checked against the
+    RCM's rules (a payer of its list; a subscriber who is not the patient named in full)."""
+    holder = {**(existing or {}).get("policy_holder", {}), **changes.get("policy_holder", {})}
+    payer_id = changes["payer"] if "payer" in changes else existing["payer"]["id"] if existing else None
+    payer = tx.get("payer", payer_id)
+    problems = []
+    if payer is None:
+        problems.append(Problem("payer", f"no payer with id {payer_id}: add it to the RCM's payer list first"))
+    if holder.get("relationship") in OTHERS:
+        problems += [Problem(f"policy_holder.{k}", "is required") for k in SUBSCRIBER_FIELDS if not holder.get(k)]
+    if problems:
+        raise ApiError(409, "invalid insurance", problems)
     return {
-        "priority": priority,
+        "priority": changes.get("priority") or existing["priority"],
         "payer": payer,
-        "effective_date": effective.isoformat(),
+        "effective_date": changes.get("effective_date") or existing["effective_date"],
         "policy_holder": {k: holder.get(k) for k in POLICY_HOLDER_FIELDS} | {"ssn": None, "address": None},
     }
 
@@ -153,14 +110,13 @@ def check_priorities(entries: list[dict[str, Any]]) -> None:
         if lower in held and higher not in held:
             problems.append(Problem("priority", f"a {lower} insurance needs a {higher} one first"))
     if problems:
-        raise ApiError(422, "invalid insurance set", problems)
+        raise ApiError(409, "invalid insurance set", problems)
 
 
-def save_insurance(context: SystemContext, patient_id: Any, episode_id: Any, body: dict[str, Any],
-                   insurance_id: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Create or update one insurance of an episode's Insurance Set; the save is sent to the EMR."""
-    from .patients import apply_self
-
+def save_insurance(context: SystemContext, patient_id: int, episode_id: int, changes: dict[str, Any],
+                   insurance_id: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create or update one insurance of an episode's Insurance Set; the save is sent to the EMR.
+    ``changes`` is a request body as given (``model_dump(exclude_unset=True)``)."""
     saved: dict[str, Any] = {}
 
     def change(tx):
@@ -168,10 +124,10 @@ def save_insurance(context: SystemContext, patient_id: Any, episode_id: Any, bod
         entries = insurance_set(episode_of(patient, episode_id))
         existing = None
         if insurance_id is not None:
-            existing = next((e for e in entries if str(e["id"]) == str(insurance_id)), None)
+            existing = next((e for e in entries if e["id"] == insurance_id), None)
             if existing is None:
                 raise ApiError(404, f"insurance {insurance_id} not found", [Problem("insurance_id", "not in this episode")])
-        values = check_insurance(tx, body, existing=existing)
+        values = merge_insurance(tx, changes, existing)
         if values["policy_holder"]["relationship"] == "Self":
             apply_self(values["policy_holder"], patient)
         if existing is None:
@@ -183,47 +139,47 @@ def save_insurance(context: SystemContext, patient_id: Any, episode_id: Any, bod
         saved.update(id=existing["id"])
         return patient
 
-    event_data = {"episode_id": episode_number(episode_id)}
-    patient, extra = context.write(change, "insurance.saved", event_data, kind="patient")
+    patient, extra = context.write(change, "insurance.saved", {"episode_id": episode_id}, kind="patient")
     entry = next(e for e in insurance_set(episode_of(patient, episode_id)) if e["id"] == saved["id"])
     return entry, extra
 
 
-@insurances.post("/patients/<patient_id>/episodes/<episode_id>/insurances")
-def add_insurance(patient_id: str, episode_id: str):
-    entry, extra = save_insurance(ctx(), patient_id, episode_id, json_body())
-    return jsonify({"insurance": entry, **extra}), 201
+@insurances.post("/patients/<id:patient_id>/episodes/<id:episode_id>/insurances",
+                 responses=answers(201, InsuranceOut, 409))
+def add_insurance(path: EpisodePath, body: InsuranceIn):
+    """Add an insurance to the episode's Insurance Set (sent to the EMR, INS-02)"""
+    entry, extra = save_insurance(ctx(), path.patient_id, path.episode_id, body.model_dump(exclude_unset=True))
+    return {"insurance": entry, **extra}, 201
 
 
-@insurances.patch("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>")
-def edit_insurance(patient_id: str, episode_id: str, insurance_id: str):
-    entry, extra = save_insurance(ctx(), patient_id, episode_id, json_body(), insurance_id)
-    return jsonify({"insurance": entry, **extra})
+@insurances.patch("/patients/<id:patient_id>/episodes/<id:episode_id>/insurances/<id:insurance_id>",
+                  responses=answers(200, InsuranceOut, 409))
+def edit_insurance(path: InsurancePath, body: InsuranceChange):
+    """Edit an insurance: the fields named change, the others stay (sent to the EMR)"""
+    entry, extra = save_insurance(ctx(), path.patient_id, path.episode_id, body.model_dump(exclude_unset=True),
+                                  path.insurance_id)
+    return {"insurance": entry, **extra}
 
 
-def insurance_entry(tx, patient_id, episode_id, insurance_id) -> tuple[dict[str, Any], dict[str, Any]]:
+def insurance_entry(tx, patient_id: int, episode_id: int, insurance_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The patient and one insurance of an episode's Insurance Set, or a 404 naming it."""
     patient = load(tx, "patient", patient_id)
     for entry in insurance_set(episode_of(patient, episode_id)):
-        if str(entry["id"]) == str(insurance_id):
+        if entry["id"] == insurance_id:
             return patient, entry
     raise ApiError(404, f"insurance {insurance_id} not found", [Problem("insurance_id", "not in this episode")])
 
 
-@insurances.post("/patients/<patient_id>/episodes/<episode_id>/insurances/<insurance_id>/verify")
-def verify(patient_id: str, episode_id: str, insurance_id: str):
-    """WF-3.3: an RCM user confirms the payer and policy holder details."""
-    c = Checker(json_body())
-    c.unknown({"verified_by"})
-    who = c.text("verified_by", required=True)
-    c.done("invalid verification")
-
+@insurances.post("/patients/<id:patient_id>/episodes/<id:episode_id>/insurances/<id:insurance_id>/verify",
+                 responses=answers(200, InsuranceOut, 409))
+def verify(path: InsurancePath, body: VerificationIn):
+    """Verify payer and policy holder details (WF-3.3)"""
     def change(tx):
-        patient, entry = insurance_entry(tx, patient_id, episode_id, insurance_id)
-        entry["verified"] = {"by": who, "at": ctx().clock.now().isoformat()}
+        patient, entry = insurance_entry(tx, path.patient_id, path.episode_id, path.insurance_id)
+        entry["verified"] = {"by": body.verified_by, "at": ctx().clock.now().isoformat()}
         tx.put("patient", patient)
         return patient
 
-    patient, _ = ctx().write(change, "insurance.verified", kind="patient")
+    ctx().write(change, "insurance.verified", kind="patient")
     with ctx().store.read() as tx:
-        return jsonify({"insurance": insurance_entry(tx, patient_id, episode_id, insurance_id)[1]})
+        return {"insurance": insurance_entry(tx, path.patient_id, path.episode_id, path.insurance_id)[1]}

@@ -3,21 +3,55 @@ two ways patient data arrives (a CRM prospect webhook, and HL7 v2 ADT over MLLP 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response
+from flask_openapi3 import APIBlueprint, RawModel
+from flask_openapi3.models import MediaType, Schema
 
 from kipu_harness.wire import hl7v2
 
-from ..common.base import ApiError, SystemContext, ctx, json_body, load
-from ..common.checks import Checker
+from ..common.base import ApiError, SystemContext, ctx, load
+from ..common.routes import answers, blueprint, path_model
+from ..common.schemas import PLAIN, ssn_digits
+from .schemas import PatientsQuery, ProfileIn, ProspectIn
+from .schemas_records import PatientOut, PatientsOut
 
 PROSPECTIVE, ADMITTED = "Prospective Patient", "Admitted"
-PROFILE_FIELDS = ("first_name", "last_name", "middle_initial", "birthday", "phone", "social_security_number")
+_PLAIN = re.compile(PLAIN)
+
+patients = blueprint("patients", __name__, "/rcm", "patients",
+                     "Patients, their profile and treatment episodes; prospects from the CRM, ADT from the EMR")
+PatientPath = path_model("patient_id")
 
 
+class Hl7Message(RawModel):
+    """One HL7 v2 ADT message, ER7 text (segments separated by CR or LF)."""
 
-rcm = Blueprint("rcm", __name__, url_prefix="/rcm")
+    mimetypes = ["text/plain", "application/hl7-v2"]
+
+
+# What the document promises of a message: UTF-8 text of segments, an MSH first and a PID among
+# them. Text that is not so breaks the document (422); a message of that shape that the RCM still
+# cannot read or apply is refused by HL7's rules (409). Either way the answer is an AR/AE ACK.
+_SEGMENTS = r"(?:[\r\n]+[A-Z][A-Z0-9]{2}\|[^\r\n]*)*"
+HL7_SHAPE = rf"^MSH\|[^\r\n]*{_SEGMENTS}?[\r\n]+PID\|[^\r\n]*{_SEGMENTS}[\r\n]*$"
+_HL7_SHAPE = re.compile(HL7_SHAPE)
+
+
+def _ack(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
+
+
+def _document_body(bp: APIBlueprint, rule: str) -> None:
+    """flask-openapi3 documents a raw body as any string: say which strings."""
+    schema = Schema(type="string", pattern=HL7_SHAPE, description="an HL7 v2 ADT message (ER7): MSH first, a PID")
+    body = bp.paths[rule].post.requestBody
+    body.required = True
+    for media in body.content.values():
+        media.media_type_schema = schema
 
 
 def _new_patient(now: str, **ids: Any) -> dict[str, Any]:
@@ -34,30 +68,24 @@ def _new_patient(now: str, **ids: Any) -> dict[str, Any]:
     }
 
 
-@rcm.post("/prospects")
-def receive_prospect():
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"crm_prospect_id", "first_name", "middle_name", "last_name", "birthday", "phone"})
-    prospect_id = body.get("crm_prospect_id")
-    if not isinstance(prospect_id, int) or isinstance(prospect_id, bool):
-        c.problem("crm_prospect_id", "an integer is required")
-    first, last = c.text("first_name", required=True), c.text("last_name", required=True)
-    middle, phone = c.text("middle_name") or "", c.phone("phone")
-    birthday = c.date("birthday")
-    c.done("invalid prospect")
+@patients.post("/prospects", responses=answers(201, PatientOut, 409))
+def receive_prospect(body: ProspectIn):
+    """Webhook: a CRM prospect becomes a Prospective Patient (WF-1.2)"""
+    prospect_id, first, last, phone, birthday = (body.crm_prospect_id, body.first_name, body.last_name, body.phone,
+                                                 body.birthday)
+    middle = body.middle_name or ""
 
     def change(tx):
         existing = tx.find("patient", crm_prospect_id=prospect_id)
         patient = existing[0] if existing else tx.insert("patient", _new_patient(ctx().clock.now().isoformat(), crm_prospect_id=prospect_id))
         if patient["status"] == PROSPECTIVE:  # the EMR owns the data once the patient is admitted
             patient["profile"].update(first_name=first, last_name=last, middle_initial=middle_initial(middle),
-                                      birthday=birthday.isoformat() if birthday else None, phone=phone)
+                                      birthday=birthday, phone=phone)
         tx.put("patient", patient)
         return patient
 
     patient, _ = ctx().write(change, "prospect.received", kind="patient")
-    return jsonify({"patient": patient}), 201
+    return {"patient": patient}, 201
 
 
 def middle_initial(middle: str | None) -> str:
@@ -65,12 +93,28 @@ def middle_initial(middle: str | None) -> str:
     return middle.strip()[:1].upper() if middle and middle.strip() else ""
 
 
-@rcm.post("/hl7")
-def receive_hl7_http():
-    text = request.get_data(as_text=True)
-    ack = receive_hl7(ctx(), text)
+@patients.post("/hl7", responses={200: _ack("AA: the message was applied (or had been: a duplicate)"),
+                                   409: _ack("AE/AR: a message of the documented shape that the RCM refuses, "
+                                             "with the reason"),
+                                   422: _ack("AR: text that is not an HL7 message (no MSH, no PID, not UTF-8)")})
+def receive_hl7_http(raw: Hl7Message):
+    """Receive one HL7 v2 ADT message (text/plain ER7); answers with an ACK"""
+    data = raw.get_data()
+    try:
+        text = data.decode("utf-8")
+        ack = receive_hl7(ctx(), text)
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", "replace")
+        ctx().journal("hl7", "received", text)
+        reason = f"the message is not UTF-8 text (byte {exc.start})"
+        ctx().journal("hl7", f"AR {reason}")
+        ack, text = hl7v2.make_ack(text, "AR", reason), ""
     code, _ = hl7v2.ack_code(ack)
-    return Response(ack.replace("\r", "\n"), status=200 if code == "AA" else 422, mimetype="text/plain")
+    status = 200 if code == "AA" else 409 if _HL7_SHAPE.search(text) else 422
+    return Response(ack.replace("\r", "\n"), status=status, mimetype="text/plain")
+
+
+_document_body(patients, "/rcm/hl7")
 
 
 def receive_hl7(context: SystemContext, text: str) -> str:
@@ -78,9 +122,11 @@ def receive_hl7(context: SystemContext, text: str) -> str:
     context.journal("hl7", "received", text)
     try:
         message = hl7v2.parse_adt(text)
-    except hl7v2.HL7Error as exc:
-        ack = hl7v2.make_ack(text, "AR", str(exc))
-        context.journal("hl7", f"AR {exc}")
+        _sendable(message.patient)
+    except Exception as exc:  # noqa: BLE001 - whatever cannot be read is rejected with its reason, never a 500
+        reason = str(exc) if isinstance(exc, hl7v2.HL7Error) else f"the message could not be read ({type(exc).__name__})"
+        ack = hl7v2.make_ack(text, "AR", reason)
+        context.journal("hl7", f"AR {reason}")
         return ack
     try:
         def change(tx):
@@ -97,13 +143,22 @@ def receive_hl7(context: SystemContext, text: str) -> str:
     return hl7v2.make_ack(text, "AA")
 
 
+def _sendable(patient: hl7v2.AdtPatient) -> None:
+    """Nothing the RCM stores may be unsendable later: no control characters in any field."""
+    values = [(f.name, getattr(patient, f.name)) for f in dataclasses.fields(patient)]
+    values += [(f"diagnosis {d.code}", d.description) for d in patient.diagnoses]
+    for name, value in values:
+        if isinstance(value, str) and not _PLAIN.fullmatch(value):
+            raise hl7v2.HL7Error(f"{name}: contains control characters")
+
+
 def apply_adt(tx, message: "hl7v2.AdtMessage", context: SystemContext) -> dict[str, Any]:
     p = message.patient
     now = context.clock.now().isoformat()
     patient = _find(tx, p)
     if patient is None:
         if message.trigger == "A03":
-            raise ApiError(422, f"A03 for unknown patient {p.patient_id}")
+            raise ApiError(409, f"A03 for unknown patient {p.patient_id}")
         patient = tx.insert("patient", _new_patient(now, emr_patient_id=p.patient_id, crm_prospect_id=_int(p.crm_prospect_id)))
     patient["emr_patient_id"] = p.patient_id
     patient["profile"].update(
@@ -215,39 +270,37 @@ def apply_self(policy_holder: dict[str, Any], patient: dict[str, Any]) -> None:
     )
 
 
-@rcm.get("/patients")
-def list_patients():
+@patients.get("/patients", responses=answers(200, PatientsOut))
+def list_patients(query: PatientsQuery):
+    """List patients; filter by emr_patient_id or crm_prospect_id"""
     with ctx().store.read() as tx:
         rows = tx.all("patient")
-    if "emr_patient_id" in request.args:
-        rows = [r for r in rows if r["emr_patient_id"] == request.args["emr_patient_id"]]
-    if "crm_prospect_id" in request.args:
-        rows = [r for r in rows if str(r["crm_prospect_id"]) == request.args["crm_prospect_id"]]
-    return jsonify({"patients": rows})
+    if query.emr_patient_id is not None:
+        rows = [r for r in rows if r["emr_patient_id"] == query.emr_patient_id]
+    if query.crm_prospect_id is not None:
+        rows = [r for r in rows if str(r["crm_prospect_id"]) == query.crm_prospect_id]
+    return {"patients": rows}
 
 
-@rcm.get("/patients/<patient_id>")
-def get_patient(patient_id: str):
+@patients.get("/patients/<id:patient_id>", responses=answers(200, PatientOut))
+def get_patient(path: PatientPath):
+    """A patient with profile and treatment episodes"""
     with ctx().store.read() as tx:
-        return jsonify({"patient": load(tx, "patient", patient_id)})
+        return {"patient": load(tx, "patient", path.patient_id)}
 
 
-@rcm.patch("/patients/<patient_id>/profile")
-def edit_profile(patient_id: str):
-    body = json_body()
-    c = Checker(body)
-    c.unknown(set(PROFILE_FIELDS))
-    values = {k: c.text(k) for k in body if k in PROFILE_FIELDS}
-    if "birthday" in body:
-        values["birthday"] = c.date("birthday")
-        values["birthday"] = values["birthday"].isoformat() if values["birthday"] else None
-    c.done("invalid profile")
+@patients.patch("/patients/<id:patient_id>/profile", responses=answers(200, PatientOut, 409))
+def edit_profile(path: PatientPath, body: ProfileIn):
+    """Edit the profile in the RCM (overwritten by the next EMR send)"""
+    values = body.model_dump(exclude_unset=True)
+    if values.get("social_security_number"):
+        values["social_security_number"] = ssn_digits(values["social_security_number"])
 
     def change(tx):
-        patient = load(tx, "patient", patient_id)
+        patient = load(tx, "patient", path.patient_id)
         patient["profile"].update(values)
         tx.put("patient", patient)
         return patient
 
     patient, _ = ctx().write(change, "profile.edited", kind="patient")
-    return jsonify({"patient": patient})
+    return {"patient": patient}

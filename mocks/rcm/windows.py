@@ -5,23 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
-
 from kipu_harness.events import Problem
 
 from ..common import windows
-from ..common.base import ApiError, ctx, json_body
+from ..common.base import ApiError, ctx
+from ..common.routes import answers, blueprint, path_model
 from .eligibility import run_check
 from .insurance import insurance_set, save_insurance
-from .review import save_review
+from .review import KINDS, declare, save_review
+from .schemas import AuthorizationChange, AuthorizationIn, InsuranceChange, InsuranceIn, WindowQuery
+from .schemas_records import EligibilityOut, InsuranceOut, InsuranceWindow, ReviewWindow
 
-window = Blueprint("window", __name__, url_prefix="/rcm/window/<emr_patient_id>")
+window = blueprint("window", __name__, "/rcm/window", "windows",
+                   "Manage Insurance and Manage Review: links from the EMR into the RCM (WF-3.1, WF-4.1)")
+WindowPath = path_model("emr_patient_id")
+InsurancePath = path_model("emr_patient_id", "insurance_id")
+ReviewPath = path_model("emr_patient_id", "review_id")
+REFUSED = (403,)  # a link refused: invalid, for another patient or scope, or expired
 
 
-def _open(emr_patient_id: str, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _open(emr_patient_id: int, token: str | None, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The patient and current episode the link opens, or a 403 saying why the link is refused."""
     try:
-        windows.verify(ctx().secret, request.args.get("token", ""), emr_patient_id=emr_patient_id, scope=scope,
+        windows.verify(ctx().secret, token or "", emr_patient_id=str(emr_patient_id), scope=scope,
                        now=ctx().clock.now())
     except windows.WindowRefused as refused:
         raise ApiError(403, str(refused), [Problem("token", str(refused))]) from None
@@ -33,55 +39,68 @@ def _open(emr_patient_id: str, scope: str) -> tuple[dict[str, Any], dict[str, An
     return found[0], found[0]["treatment_episodes"][-1]
 
 
-@window.get("/insurance")
-def show_insurance(emr_patient_id: str):
-    patient, episode = _open(emr_patient_id, "insurance")
-    return jsonify({"patient_id": patient["id"], "episode_id": episode["id"], "profile": patient["profile"],
-                    "insurances": insurance_set(episode)})
+@window.get("/<id:emr_patient_id>/insurance", responses=answers(200, InsuranceWindow, *REFUSED))
+def show_insurance(path: WindowPath, query: WindowQuery):
+    """Manage Insurance window (token from the EMR)"""
+    patient, episode = _open(path.emr_patient_id, query.token, "insurance")
+    return {"patient_id": patient["id"], "episode_id": episode["id"], "profile": patient["profile"],
+            "insurances": insurance_set(episode)}
 
 
-@window.post("/insurance/insurances")
-def add_insurance(emr_patient_id: str):
-    patient, episode = _open(emr_patient_id, "insurance")
-    entry, extra = save_insurance(ctx(), patient["id"], episode["id"], json_body())
-    return jsonify({"insurance": entry, **extra}), 201
+@window.post("/<id:emr_patient_id>/insurance/insurances", responses=answers(201, InsuranceOut, *REFUSED, 409))
+def add_insurance(path: WindowPath, query: WindowQuery, body: InsuranceIn):
+    """Add an insurance through the window"""
+    patient, episode = _open(path.emr_patient_id, query.token, "insurance")
+    entry, extra = save_insurance(ctx(), patient["id"], episode["id"], body.model_dump(exclude_unset=True))
+    return {"insurance": entry, **extra}, 201
 
 
-@window.patch("/insurance/insurances/<insurance_id>")
-def edit_insurance(emr_patient_id: str, insurance_id: str):
-    patient, episode = _open(emr_patient_id, "insurance")
-    entry, extra = save_insurance(ctx(), patient["id"], episode["id"], json_body(), insurance_id)
-    return jsonify({"insurance": entry, **extra})
+@window.patch("/<id:emr_patient_id>/insurance/insurances/<id:insurance_id>",
+              responses=answers(200, InsuranceOut, *REFUSED, 409))
+def edit_insurance(path: InsurancePath, query: WindowQuery, body: InsuranceChange):
+    """Edit an insurance through the window"""
+    patient, episode = _open(path.emr_patient_id, query.token, "insurance")
+    entry, extra = save_insurance(ctx(), patient["id"], episode["id"], body.model_dump(exclude_unset=True),
+                                  path.insurance_id)
+    return {"insurance": entry, **extra}
 
 
-@window.post("/insurance/insurances/<insurance_id>/eligibility")
-def eligibility(emr_patient_id: str, insurance_id: str):
-    """WF-3.4: the eligibility check is started from the EMR, through the window."""
-    patient, episode = _open(emr_patient_id, "insurance")
-    return jsonify({"eligibility": run_check(ctx(), patient["id"], episode["id"], insurance_id)})
+@window.post("/<id:emr_patient_id>/insurance/insurances/<id:insurance_id>/eligibility",
+             responses=answers(200, EligibilityOut, *REFUSED, 409, 502, 503))
+def eligibility(path: InsurancePath, query: WindowQuery):
+    """Check eligibility through the window (WF-3.4)"""
+    patient, episode = _open(path.emr_patient_id, query.token, "insurance")
+    return {"eligibility": run_check(ctx(), patient["id"], episode["id"], path.insurance_id)}
 
 
-@window.get("/review")
-def show_reviews(emr_patient_id: str):
-    patient, episode = _open(emr_patient_id, "review")
-    return jsonify({"patient_id": patient["id"], "episode_id": episode["id"], "profile": patient["profile"],
-                    **episode["scheduling_and_utilization"]})
+@window.get("/<id:emr_patient_id>/review", responses=answers(200, ReviewWindow, *REFUSED))
+def show_reviews(path: WindowPath, query: WindowQuery):
+    """Manage Review window (token from the EMR)"""
+    patient, episode = _open(path.emr_patient_id, query.token, "review")
+    return {"patient_id": patient["id"], "episode_id": episode["id"], "profile": patient["profile"],
+            **episode["scheduling_and_utilization"]}
 
 
 def _review_routes(kind: str) -> None:
-    def add(emr_patient_id: str):
-        patient, episode = _open(emr_patient_id, "review")
-        entry, extra = save_review(ctx(), kind, patient["id"], episode["id"], json_body())
-        return jsonify({"authorization": entry, **extra}), 201
+    what = "a U/R" if kind == "utilization_reviews" else "a standalone authorization"
 
-    def edit(emr_patient_id: str, review_id: str):
-        patient, episode = _open(emr_patient_id, "review")
-        entry, extra = save_review(ctx(), kind, patient["id"], episode["id"], json_body(), review_id)
-        return jsonify({"authorization": entry, **extra})
+    def add(path, query, body):
+        patient, episode = _open(path.emr_patient_id, query.token, "review")
+        entry, extra = save_review(ctx(), kind, patient["id"], episode["id"], body.model_dump(exclude_unset=True))
+        return {"authorization": entry, **extra}, 201
 
-    window.add_url_rule(f"/review/{kind}", f"add_{kind}", add, methods=["POST"])
-    window.add_url_rule(f"/review/{kind}/<review_id>", f"edit_{kind}", edit, methods=["PATCH"])
+    def edit(path, query, body):
+        patient, episode = _open(path.emr_patient_id, query.token, "review")
+        entry, extra = save_review(ctx(), kind, patient["id"], episode["id"], body.model_dump(exclude_unset=True),
+                                   path.review_id)
+        return {"authorization": entry, **extra}
+
+    rule = f"/<id:emr_patient_id>/review/{kind}"
+    declare(window, rule, "post", f"add_{kind}", f"Add {what} through the window", 201, add, WindowPath,
+            AuthorizationIn, *REFUSED, 409, query=WindowQuery)
+    declare(window, f"{rule}/<id:review_id>", "patch", f"edit_{kind}", f"Edit {what} through the window", 200, edit,
+            ReviewPath, AuthorizationChange, *REFUSED, 409, query=WindowQuery)
 
 
-for _kind in ("utilization_reviews", "standalone_authorizations"):
+for _kind in KINDS:
     _review_routes(_kind)
