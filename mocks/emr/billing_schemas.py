@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..common.schemas import MAX_ID, Body, Query, Record, RequiredDate, choice, integer, text
+from ..common.schemas import PLAIN_NONBLANK, Body, Query, Record, RequiredDate, choice, integer, text
 from .schemas import Npi, QueryDate, Text, require
 
 Minutes = integer(maximum=24 * 60)
 Code = text(10)
 PlaceOfService = text(2, pattern=r"^[0-9]{2}$", what="a place of service code (2 digits)", example="55")
-ItemId = Annotated[int, Field(strict=True, ge=0, le=MAX_ID)]
+_NONBLANK = {"type": "string", "maxLength": 100, "pattern": PLAIN_NONBLANK}
+ItemId = integer(required=True)
 
 
 class UserHeader(Query):
@@ -62,12 +63,11 @@ class BillingCodes(BaseModel):
 class TemplateIn(Body):
     """A per-diem template takes its codes from its level of care; an ancillary one brings its own."""
 
+    # Either billed the other way, or the field that this way needs (if/then, said with anyOf).
     model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [
-        {"if": {"properties": {"billing": {"const": "per_diem"}}, "required": ["billing"]},
-         "then": {"required": ["level_of_care"]}},
-        {"if": {"properties": {"billing": {"const": "ancillary"}}, "required": ["billing"]},
-         "then": {"required": ["service_description"]}},
-    ]})
+        {"anyOf": [{"properties": {"billing": {"const": other}}},
+                   {"required": [needed], "properties": {needed: _NONBLANK}}]}
+        for other, needed in (("ancillary", "level_of_care"), ("per_diem", "service_description"))]})
     name: text(100, required=True, example="Yoga")  # type: ignore[valid-type]
     kind: choice("group_session", "evaluation", required=True)  # type: ignore[valid-type]
     billing: choice("per_diem", "ancillary", required=True)  # type: ignore[valid-type]
@@ -248,7 +248,7 @@ class ItemEdit(Body):
 
 
 class TransmitIn(Body):
-    item_ids: list[ItemId] = Field(min_length=1, description="the selected billing items")
+    item_ids: list[ItemId] = Field(min_length=1, description="the selected billing items")  # type: ignore[valid-type]
 
 
 class Transmitted(BaseModel):
