@@ -37,7 +37,9 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 
 def _recipient(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, type(None))):
+        raise PydanticCustomError("recipient_type", "must be a string or an integer")
+    if isinstance(value, (int, float)):
         return _AS_INTEGER.validate_python(value)
     return _AS_TEXT.validate_python(value)
 
