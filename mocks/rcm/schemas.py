@@ -97,8 +97,9 @@ class Conditional(Body):
         missing = [name for name in missing if (name,) not in named]
         if not found and not missing:
             return result
-        details = [InitErrorDetails(type=PydanticCustomError(e["type"], e["msg"].replace("{", "(").replace("}", ")")),
-                                    loc=e["loc"], input=e["input"]) for e in found]
+        # Each finding again, as rendered (a template without context is not formatted again).
+        details = [InitErrorDetails(type=PydanticCustomError(e["type"], e["msg"]), loc=e["loc"], input=e["input"])
+                   for e in found]
         details += [InitErrorDetails(type=PydanticCustomError("missing", "is required"), loc=(name,), input=data)
                     for name in missing]
         raise ValidationError.from_exception_data(cls.__name__, details)
