@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, make_response, request
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from kipu_harness.events import Problem
@@ -39,6 +39,30 @@ def _validation_error(error: ValidationError) -> Response:
         problems = [p for p in problems if p.field == "body"]
     body = {"errors": message, "status_code": status, "problems": [p.as_json() for p in problems]}
     return make_response(jsonify(body), status)
+
+
+class UndeclaredAnswer(Exception):
+    """A route answered with a status or a body its declaration does not promise."""
+
+
+def _check_answer(response: Any, responses: dict[Any, Any]) -> Any:
+    """The route's answer against its declaration: the status is declared, the body fits its model.
+
+    flask-openapi3's own check reads neither ``(jsonify(...), 201)`` nor an undeclared status.
+    """
+    body, status = (response[0], response[1]) if isinstance(response, tuple) else (response, 200)
+    if isinstance(body, Response):
+        status = status if isinstance(response, tuple) else body.status_code
+        if body.mimetype != "application/json":
+            return response
+        body = body.get_json()
+    declared = {int(k): v for k, v in responses.items()}
+    if int(status) not in declared:
+        raise UndeclaredAnswer(f"status {status} is not among the declared {sorted(declared)}")
+    model = declared[int(status)]
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        model.model_validate(body)
+    return response
 
 
 def _depth(value: Any) -> int:
@@ -66,6 +90,7 @@ def new_app(context: SystemContext, *, title: str, description: str, apis: tuple
         # KIPU_VALIDATE_RESPONSES=1 checks every JSON answer against its declared model (the tests
         # run so); a mismatch is then a 500 naming the field, so drift cannot hide.
         validate_response=os.environ.get("KIPU_VALIDATE_RESPONSES") == "1",
+        validate_response_callback=_check_answer,
     )
     app.url_map.converters["id"] = IdConverter
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
@@ -103,9 +128,10 @@ def document(app: OpenAPI) -> dict[str, Any]:
                 del responses["422"]
             if takes_input:
                 responses.setdefault("422", {"description": "The request breaks this document", "content": error})
-            if operation.get("requestBody"):
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
                 responses.setdefault("400", {"description": "The body is empty, not JSON, not a JSON object, or nested too deeply",
                                              "content": error})
+            if operation.get("requestBody"):
                 responses.setdefault("413", {"description": f"The body is over {MAX_BODY} bytes", "content": error})
             if "{" in path:
                 responses.setdefault("404", {"description": "No such record", "content": error})
@@ -142,8 +168,8 @@ def _errors(app: OpenAPI) -> None:
         # Never a stack trace to the caller; the server log keeps it.
         app.logger.exception("unhandled error")
         message = f"internal error: {type(exc).__name__}"
-        if app.validate_response and isinstance(exc, ValidationError):  # the answer broke its model
-            message += f": the response does not match its declared model: {exc}"[:2000]
+        if app.validate_response and isinstance(exc, (ValidationError, UndeclaredAnswer)):
+            message += f": the answer breaks its declaration: {exc}"[:2000]
         return jsonify({"errors": message, "status_code": 500, "problems": []}), 500
 
 

@@ -70,6 +70,8 @@ def text(max_len: int = 100, *, required: bool = False, pattern: str | None = No
         # Python's `$` (which the document's validators use) lets one trailing newline through;
         # the check does the same and drops it, so both judge every string alike.
         core = value[:-1] if value.endswith("\n") else value
+        if required and shape is None and not core.strip():  # blank, tabs included: not given
+            raise _error("missing", "is required")
         if not plain.fullmatch(core) or _SURROGATE.search(core):
             raise _error("control_character", "must not contain control characters or unpaired surrogates")
         if shape is not None:
