@@ -1,45 +1,53 @@
-"""The RCM's billing (WF-5.3, WF-5.4, BAT, SET): configuration, the charge batch from the Billing
-Audit Tool (matched, never imported beyond what travels), the Attendance Calendar, and the Work
-Center that makes claims, sends them to the clearinghouse and follows their status."""
+"""The RCM's billing (WF-5.3, BAT, SET): configuration, the charge batch from the Billing Audit
+Tool (matched, never imported beyond what travels) and the Attendance Calendar. The Work Center
+that makes claims from it is in work_center.py; the models are in billing_schemas.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify
+from pydantic import TypeAdapter, ValidationError
 
 from kipu_harness.events import ChargeToMatch, Problem
+from kipu_harness.wire.x12.npi import npi_valid
 
-from ..common.base import ApiError, SystemContext, ctx, json_body, load, require_role
-from ..common.checks import Checker
+from ..common.base import ApiError, SystemContext, ctx, load, require_role
+from ..common.routes import answers, blueprint, path_model
+from ..common.schemas import text
+from .billing_schemas import (Attendance, AttendanceQuery, BatchResults, BillingSettingsChange, BillingSettingsOut,
+                              BillingUser, Charge, ChargeBatch, ChargeMatch, ClaimRuleIn, ClaimRuleOut, ProviderIn,
+                              ProviderOut, ProvidersOut, Selection, ServiceChange, ServiceOut, ServicesOut, Submitted)
 
-billing = Blueprint("billing", __name__, url_prefix="/rcm")
+billing = blueprint("billing", __name__, "/rcm", "billing",
+                    "Step 5 in the RCM: billing configuration, the charge batch and the Attendance Calendar "
+                    "(WF-5.3, BAT, SET)")
+ServicePath = path_model("service_id")
+PLACE = TypeAdapter(text(100, required=True))  # a building's or program's name
 
 AUTHORIZING = ("Authorized", "Authorized - Not Required", "Not Required")
 
 
 # -- configuration (SET-01..SET-07) ---------------------------------------------------------------
 
-@billing.get("/services")
+@billing.get("/services", responses=answers(200, ServicesOut))
 def services():
+    """The RCM services, insurance and private pay, with codes, rate and profiles (SET-01)"""
     with ctx().store.read() as tx:
         return jsonify({"services": tx.all("rcm_service")})
 
 
-@billing.patch("/services/<service_id>")
-def edit_service(service_id: str):
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"name", "revenue_code", "procedure_code", "modifier", "claim_format", "rate", "requires_authorization",
-               "place_of_service"})
-    values = {k: c.text(k) if k != "requires_authorization" else body[k] for k in body}
-    if "claim_format" in values and values["claim_format"] not in ("institutional", "professional"):
-        c.problem("claim_format", "must be institutional or professional")
-    c.done("invalid service")
+@billing.patch("/services/<id:service_id>", responses=answers(200, ServiceOut))
+def edit_service(path: ServicePath, body: ServiceChange):
+    """Change an RCM service's name, codes, claim format, rate or authorization rule (SET-01)"""
+    values = body.model_dump(exclude_unset=True)
+    for key in ("revenue_code", "modifier"):  # blank: none
+        if key in values and values[key] is None:
+            values[key] = ""
 
     def change(tx):
-        service = load(tx, "rcm_service", service_id)
+        service = load(tx, "rcm_service", path.service_id)
         service.update(values)
         tx.put("rcm_service", service)
         return service
@@ -48,55 +56,59 @@ def edit_service(service_id: str):
     return jsonify({"service": service})
 
 
-@billing.get("/providers")
+@billing.get("/providers", responses=answers(200, ProvidersOut))
 def providers():
+    """The rendering providers of the RCM (SET-07)"""
     with ctx().store.read() as tx:
         return jsonify({"providers": tx.all("provider")})
 
 
-@billing.post("/providers")
-def add_provider():
-    from kipu_harness.wire.x12.npi import npi_valid
-
-    c = Checker(json_body())
-    c.unknown({"name", "npi", "credential"})
-    name, npi, credential = c.text("name", required=True), c.text("npi", required=True), c.text("credential")
-    if npi and not npi_valid(npi):
-        c.problem("npi", f"{npi!r} is not a valid NPI (10 digits, Luhn check over 80840 + NPI)")
-    c.done("invalid provider")
-    provider, _ = ctx().write(lambda tx: tx.insert("provider", {"name": name, "npi": npi, "credential": credential}),
-                              kind="provider")
-    return jsonify({"provider": provider}), 201
+@billing.post("/providers", responses=answers(201, ProviderOut, 409))
+def add_provider(body: ProviderIn):
+    """Add a rendering provider; its NPI must carry a valid check digit (SET-07)"""
+    if not npi_valid(body.npi):
+        raise ApiError(409, "invalid provider",
+                       [Problem("npi", f"{body.npi!r} is not a valid NPI (10 digits, Luhn check over 80840 + NPI)")])
+    record = {"name": body.name, "npi": body.npi, "credential": body.credential}
+    provider, _ = ctx().write(lambda tx: tx.insert("provider", record), kind="provider")
+    return {"provider": provider}, 201
 
 
-@billing.get("/billing_settings")
+@billing.get("/billing_settings", responses=answers(200, BillingSettingsOut))
 def billing_settings():
+    """The facility, the Konnector, Bill by Building and Bill by Program (SET-02..SET-04)"""
     with ctx().store.read() as tx:
         return jsonify({"billing_settings": tx.get("billing_setting", 1)})
 
 
-@billing.patch("/billing_settings")
-def edit_billing_settings():
-    """The Konnector's rendering provider, Bill by Building and Bill by Program (SET-02..04)."""
-    body = json_body()
-    c = Checker(body)
-    c.unknown({"konnector_rendering_provider", "bill_by_building", "bill_by_program"})
+@billing.patch("/billing_settings", responses=answers(200, BillingSettingsOut, 409))
+def edit_billing_settings(body: BillingSettingsChange):
+    """Set the Konnector's rendering provider, Bill by Building or Bill by Program (SET-02..SET-04)"""
+    given = body.model_dump(exclude_unset=True)
     with ctx().store.read() as tx:
         npis = {p["npi"] for p in tx.all("provider")}
+    problems = []
     for key in ("bill_by_building", "bill_by_program"):
-        if key in body and (not isinstance(body[key], dict) or not set(body[key].values()) <= npis):
-            c.problem(key, "must map names to the NPI of a provider of the RCM")
-    if "konnector_rendering_provider" in body and body["konnector_rendering_provider"] not in npis:
-        c.problem("konnector_rendering_provider", "must be the NPI of a provider of the RCM")
-    c.done("invalid billing settings")
+        if key in given:
+            try:
+                given[key] = {PLACE.validate_python(name): npi for name, npi in given[key].items()}
+            except ValidationError:
+                problems.append(Problem(key, "names must be plain text of 1 to 100 characters"))
+                continue
+            if not set(given[key].values()) <= npis:
+                problems.append(Problem(key, "must map names to the NPI of a provider of the RCM"))
+    if "konnector_rendering_provider" in given and given["konnector_rendering_provider"] not in npis:
+        problems.append(Problem("konnector_rendering_provider", "must be the NPI of a provider of the RCM"))
+    if problems:
+        raise ApiError(409, "invalid billing settings", problems)
 
     def change(tx):
         settings = tx.get("billing_setting", 1)
-        if "konnector_rendering_provider" in body:
-            settings["konnector"]["rendering_provider"] = body["konnector_rendering_provider"]
+        if "konnector_rendering_provider" in given:
+            settings["konnector"]["rendering_provider"] = given["konnector_rendering_provider"]
         for key in ("bill_by_building", "bill_by_program"):
-            if key in body:
-                settings[key] = body[key]
+            if key in given:
+                settings[key] = given[key]
         tx.put("billing_setting", settings)
         return settings
 
@@ -104,46 +116,40 @@ def edit_billing_settings():
     return jsonify({"billing_settings": settings})
 
 
-@billing.post("/claim_rules")
-def add_claim_rule():
-    """A claim rule adds a modifier to the lines of a procedure code (BAT-09: modifiers come from here)."""
-    c = Checker(json_body())
-    c.unknown({"name", "procedure_code", "add_modifier"})
-    rule = {k: c.text(k, required=True) for k in ("name", "procedure_code", "add_modifier")}
-    c.done("invalid claim rule")
-    rule, _ = ctx().write(lambda tx: tx.insert("claim_rule", rule), kind="claim_rule")
-    return jsonify({"claim_rule": rule}), 201
+@billing.post("/claim_rules", responses=answers(201, ClaimRuleOut))
+def add_claim_rule(body: ClaimRuleIn):
+    """Add a claim rule: a modifier on the lines of a procedure code (BAT-09: modifiers come from here)"""
+    rule, _ = ctx().write(lambda tx: tx.insert("claim_rule", body.model_dump()), kind="claim_rule")
+    return {"claim_rule": rule}, 201
 
 
 # -- the charge batch (BAT-01..BAT-16) ----------------------------------------------------------------
 
 class ChargeRefused(Exception):
-    def __init__(self, cause: str, fix: str, matching: list[dict[str, str]] | None = None):
+    def __init__(self, cause: str, fix: str, matching: list[dict[str, Any]] | None = None):
         super().__init__(cause)
         self.cause, self.fix, self.matching = cause, fix, matching or []
 
 
-@billing.post("/charges/batch")
-def receive_batch():
-    """Charges transmitted from the EMR's Billing Audit Tool. Each is matched and either lands on
-    the Attendance Calendar or comes back as a batch transmission error naming the charge, the
-    cause and the fix (PROC-06); one bad charge does not stop the others."""
-    body = json_body()
-    charges = body.get("charges")
-    if not isinstance(charges, list) or not all(isinstance(ch, dict) for ch in charges):
-        raise ApiError(422, "invalid batch", [Problem("charges", "a list of charge objects is required")])
+@billing.post("/charges/batch", responses=answers(200, BatchResults, 409))
+def receive_batch(body: ChargeBatch):
+    """Charges from the EMR's Billing Audit Tool, each matched or refused on its own (WF-5.3, PROC-06)
+
+    Each charge lands on the Attendance Calendar or comes back as a batch transmission error
+    naming the charge, the cause and the fix; one bad charge does not stop the others.
+    """
     results: list[dict[str, Any]] = []
 
     def change(tx):
-        found = tx.find("patient", emr_patient_id=str(body.get("emr_patient_id")))
-        for charge in charges:
+        found = tx.find("patient", emr_patient_id=body.emr_patient_id)
+        for charge in body.charges:
             try:
                 entry = accept_charge(ctx(), tx, found[0] if found else None, charge)
             except ChargeRefused as refused:
-                results.append({"emr_item_id": charge.get("emr_item_id"), "status": "error", "cause": refused.cause,
+                results.append({"emr_item_id": charge.emr_item_id, "status": "error", "cause": refused.cause,
                                 "fix": refused.fix, "matching": refused.matching})
             else:
-                results.append({"emr_item_id": charge.get("emr_item_id"), "status": "accepted",
+                results.append({"emr_item_id": charge.emr_item_id, "status": "accepted",
                                 "attendance_id": entry["id"], "service": entry["service_name"]})
         return {"id": 0}
 
@@ -151,42 +157,41 @@ def receive_batch():
     return jsonify({"results": results})
 
 
-def accept_charge(context: SystemContext, tx, patient: dict[str, Any] | None, charge: dict[str, Any]) -> dict[str, Any]:
-    item = f"charge {charge.get('emr_item_id')}"
-    day = charge.get("date_of_service")
+def accept_charge(context: SystemContext, tx, patient: dict[str, Any] | None, charge: Charge) -> dict[str, Any]:
+    item = f"charge {charge.emr_item_id}"
+    day = charge.date_of_service
     try:
-        dt.date.fromisoformat(day)
-    except (TypeError, ValueError):
+        dt.date.fromisoformat(day or "")
+    except ValueError:
         raise ChargeRefused(f"{item}: date of service {day!r} is not a real date (YYYY-MM-DD)",
                             "correct the date of service on the Billing Audit Tool Report") from None
-    if not isinstance(charge.get("match", {}), dict):
+    if isinstance(charge.match, str):
         raise ChargeRefused(f"{item}: its matching data is not an object", "send match as an object of codes")
     if patient is None or patient["status"] != "Admitted" or not patient["treatment_episodes"]:
         raise ChargeRefused(f"{item}: the patient's profile is not in the RCM (no demographics travel with charges)",
                             "send the patient to the RCM (Send to Kipu RCM) before transmitting charges")
     episode = _episode(patient, charge, item)
     insurances = episode["intake"]["insurance"]["insurance_set"]["insurances"]
-    private = charge.get("insurance") in (None, "", "Private Pay")
+    private = charge.insurance in (None, "Private Pay")
     if not insurances and not private:
         raise ChargeRefused(f"{item}: the patient has no insurance in the RCM",
                             "add the insurance through Manage Insurance, or bill the charge as private pay")
     pay_types = ("insurance", "private") if insurances else ("private",)  # BAT-08, PROC-07
-    service, matching = match(context, tx, charge, pay_types)
+    service, matching = match(context, tx, charge.match, pay_types)
     matched_by = next((m["link"] for m in matching if m["service"]), None)
     if service is None:
         raise ChargeRefused(f"{item}: no RCM service matches it",
                             "name the EMR service exactly as the RCM service, or align revenue code, procedure "
                             "code, modifier and claim format", matching)
-    authorization = _authorization(episode, service, charge["date_of_service"], item) if (
+    authorization = _authorization(episode, service, day, item) if (
         service["requires_authorization"] and service["pay_type"] == "insurance") else None
-    provider = _rendering_provider(tx, patient, charge, authorization, item)
-    profile = charge.get("place_of_service") if charge.get("place_of_service") in service["profiles"] else \
-        service["profiles"][0]
+    provider = _rendering_provider(tx, charge, authorization, item)
+    profile = charge.place_of_service if charge.place_of_service in service["profiles"] else service["profiles"][0]
     # Only what the Billing Audit Tool table says is transmitted is kept (BAT-01): the date of
     # service, one unit, the rendering provider. The rest only chose the episode and service.
     return tx.insert("attendance", {
-        "patient_id": patient["id"], "episode_id": episode["id"], "emr_item_id": charge.get("emr_item_id"),
-        "date_of_service": charge["date_of_service"], "units": 1, "service_id": service["id"],
+        "patient_id": patient["id"], "episode_id": episode["id"], "emr_item_id": charge.emr_item_id,
+        "date_of_service": day, "units": 1, "service_id": service["id"],
         "service_name": service["name"], "pay_type": service["pay_type"], "service_profile": profile,
         "rendering_provider": provider, "status": "transmitted", "matched_by": matched_by,
         "matching_note": next((m["reason"] for m in matching if m["service"]), ""),
@@ -194,9 +199,9 @@ def accept_charge(context: SystemContext, tx, patient: dict[str, Any] | None, ch
     })
 
 
-def _episode(patient: dict[str, Any], charge: dict[str, Any], item: str) -> dict[str, Any]:
+def _episode(patient: dict[str, Any], charge: Charge, item: str) -> dict[str, Any]:
     """BAT-04: the admit date (with location, insurance and program) selects the treatment episode."""
-    admit = (charge.get("admit_date") or "")[:10]
+    admit = (charge.admit_date or "")[:10]
     for episode in reversed(patient["treatment_episodes"]):
         if episode["intake"]["admit_discharge"].get("admit_date") == admit:
             return episode
@@ -204,8 +209,10 @@ def _episode(patient: dict[str, Any], charge: dict[str, Any], item: str) -> dict
                         "send the patient to the RCM with this Admission Date before transmitting the charge")
 
 
-def match(context: SystemContext, tx, charge: dict[str, Any], pay_types: tuple[str, ...]):
-    wanted = ChargeToMatch(**{k: str(charge.get("match", {}).get(k) or "") for k in ChargeToMatch.__dataclass_fields__})
+def match(context: SystemContext, tx, codes: ChargeMatch | None, pay_types: tuple[str, ...]):
+    """The matching chain (BAT-05..BAT-08): each link a plugin, insurance-pay services first."""
+    given = codes.model_dump() if codes is not None else {}
+    wanted = ChargeToMatch(**{k: given.get(k) or "" for k in ChargeToMatch.__dataclass_fields__})
     trace = []
     for pay_type in pay_types:
         services = [s for s in tx.all("rcm_service") if s["pay_type"] == pay_type]
@@ -231,9 +238,9 @@ def _authorization(episode: dict[str, Any], service: dict[str, Any], day: str, i
                         f"add or update the {what} in the RCM (Manage Review) before transmitting")
 
 
-def _rendering_provider(tx, patient, charge, authorization, item) -> str:
+def _rendering_provider(tx, charge: Charge, authorization, item) -> str:
     """BAT-12/BAT-13 (AMB-07): blank gets the routed provider; another one must be on the authorization."""
-    chosen = charge.get("rendering_provider") or ""
+    chosen = charge.rendering_provider or ""
     if chosen:
         if not authorization or authorization.get("rendering_provider") != chosen:
             raise ChargeRefused(
@@ -242,8 +249,8 @@ def _rendering_provider(tx, patient, charge, authorization, item) -> str:
                 "leave the field blank to bill the Konnector's provider")
         return chosen
     settings = tx.get("billing_setting", 1)
-    routes = {"program": settings["bill_by_program"].get(charge.get("program") or ""),
-              "building": settings["bill_by_building"].get(charge.get("location") or ""),
+    routes = {"program": settings["bill_by_program"].get(charge.program or ""),
+              "building": settings["bill_by_building"].get(charge.location or ""),
               "konnector": settings["konnector"]["rendering_provider"]}
     order = ctx().settings.billing_route_precedence
     return next(routes[r] for r in order if routes.get(r))
@@ -251,25 +258,23 @@ def _rendering_provider(tx, patient, charge, authorization, item) -> str:
 
 # -- Attendance Calendar (WF-5.3) ----------------------------------------------------------------
 
-@billing.get("/attendance")
-def attendance():
+@billing.get("/attendance", responses=answers(200, Attendance))
+def attendance(query: AttendanceQuery):
+    """The Attendance Calendar: the treatments transmitted, by date of service (WF-5.3)"""
     with ctx().store.read() as tx:
         entries = tx.all("attendance")
-    if "patient_id" in request.args:
-        entries = [e for e in entries if str(e["patient_id"]) == request.args["patient_id"]]
+    if query.patient_id is not None:
+        entries = [e for e in entries if e["patient_id"] == query.patient_id]
     calendar: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         calendar.setdefault(entry["date_of_service"], []).append(entry)
     return jsonify({"calendar": dict(sorted(calendar.items())), "entries": entries})
 
 
-@billing.post("/attendance/submit")
-def submit():
-    """Selected treatments are submitted for billing."""
-    body = json_body()
-    ids = body.get("entry_ids")
-    if not isinstance(ids, list) or not ids:
-        raise ApiError(422, "nothing selected", [Problem("entry_ids", "a non-empty list of attendance ids")])
+@billing.post("/attendance/submit", responses=answers(200, Submitted, 403, 404, 409))
+def submit(header: BillingUser, body: Selection):
+    """Submit selected treatments for billing; needs the billing role (WF-5.3, SET-05)"""
+    ids = body.entry_ids
 
     def change(tx):
         require_role(tx)
@@ -283,4 +288,3 @@ def submit():
 
     ctx().write(change, "attendance.submitted")
     return jsonify({"submitted": ids})
-

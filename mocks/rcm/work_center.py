@@ -11,30 +11,40 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from kipu_harness.events import Problem
 from kipu_harness.wire.x12 import claims as x12
 from kipu_harness.wire.x12.envelope import Envelope
 
 from ..common.base import ApiError, SystemContext, ctx, require_role
+from ..common.routes import answers, blueprint
+from .billing_schemas import BillingUser, ClaimsOut
 from .insurance import episode_of
 
-work_center = Blueprint("work_center", __name__, url_prefix="/rcm/work_center")
+work_center = blueprint("work_center", __name__, "/rcm/work_center", "work center",
+                        "Step 5 in the RCM: claims as X12 837I/837P to the clearinghouse, and its 999 and 277CA "
+                        "(WF-5.4)")
 FORMATS = {"institutional": "837I", "professional": "837P"}
 RELATIONSHIP_CODES = {"Self": "18", "Spouse": "01", "Child": "19", "Other": "G8"}
 GENDERS = {"Female": "F", "Male": "M"}
 
 
-@work_center.get("/claims")
+@work_center.get("/claims", responses=answers(200, ClaimsOut))
 def claims():
+    """The Work Center's claims and private-pay statements, with the 837 sent and its 999 and 277CA (WF-5.4)"""
     with ctx().store.read() as tx:
         return jsonify({"claims": tx.all("claim")})
 
 
-@work_center.post("/claims")
-def create_claims():
-    """Create and submit claims for every submitted treatment not yet on a claim."""
+@work_center.post("/claims", responses=answers(201, ClaimsOut, 403, 409))
+def create_claims(header: BillingUser):
+    """Create and send claims for every submitted treatment not yet on one; needs the billing role (WF-5.4, SET-05)
+
+    One claim per patient, episode, claim format (the RCM service's: BAT-11), pay type and
+    rendering provider; a private-pay patient gets a statement and no payer claim (PROC-07).
+    Nothing submitted to bill: 409.
+    """
     context = ctx()
     with context.store.transaction() as tx:
         require_role(tx)
@@ -50,7 +60,7 @@ def create_claims():
     if not drafts:
         raise ApiError(409, "nothing to bill", [Problem("attendance", "submit treatments on the Attendance Calendar first")])
     made = [_send(context, draft) for draft in drafts]
-    return jsonify({"claims": made}), 201
+    return {"claims": made}, 201
 
 
 def _draft(tx, context: SystemContext, key: tuple, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -156,12 +166,30 @@ def _send(context: SystemContext, draft: dict[str, Any]) -> dict[str, Any]:
         status, reply = context.links.exchange("payer", "/clearinghouse/x12/837", text)
     except ConnectionError as exc:
         return _update(context, number, status="not sent", detail=f"clearinghouse unreachable: {exc}", x12=text)
-    answer = json.loads(reply) if reply.startswith("{") else {}
+    answer = _acknowledgment(status, reply)
     context.journal("x12", f"999 and 277CA received for claim {draft['claim'].claim_id}",
-                    answer.get("ack_999", "") + answer.get("ack_277ca", ""))
-    claim_status = "accepted" if status == 200 and answer.get("accepted") else "rejected"
-    return _update(context, number, status=claim_status, x12=text, ack_999=answer.get("ack_999", ""),
-                   ack_277ca=answer.get("ack_277ca", ""), errors=answer.get("errors", []))
+                    answer["ack_999"] + answer["ack_277ca"])
+    claim_status = "accepted" if status == 200 and answer["accepted"] is True else "rejected"
+    return _update(context, number, status=claim_status, x12=text, ack_999=answer["ack_999"],
+                   ack_277ca=answer["ack_277ca"], errors=answer["errors"])
+
+
+def _acknowledgment(status: int, reply: str) -> dict[str, Any]:
+    """The clearinghouse's answer; a refusal (the Error shape) or anything unreadable rejects the claim."""
+    try:
+        answer = json.loads(reply)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        answer = {}
+    if status == 200 and isinstance(answer.get("errors", []), list):
+        errors = [str(e) for e in answer.get("errors", [])]
+    else:
+        problems = answer.get("problems") if isinstance(answer.get("problems"), list) else []
+        errors = [f"the clearinghouse answered {status}: {p.get('problem') if isinstance(p, dict) else p}"
+                  for p in problems] or [f"the clearinghouse answered {status}"]
+    acks = {key: answer.get(key) if isinstance(answer.get(key), str) else "" for key in ("ack_999", "ack_277ca")}
+    return {"accepted": answer.get("accepted"), "errors": errors, **acks}
 
 
 def _update(context: SystemContext, claim_id: int, **values: Any) -> dict[str, Any]:
