@@ -60,7 +60,7 @@ def test_creating_claims_needs_submitted_treatments_and_the_role(mocks):
 
 def test_a_provider_needs_a_valid_npi(mocks):
     before = everything(mocks.suite)
-    named = refused(mocks.rcm.post("/rcm/providers", json={"name": "Kim, Jo", "npi": "1234567890"}), 422, {"npi"})
+    named = refused(mocks.rcm.post("/rcm/providers", json={"name": "Kim, Jo", "npi": "1234567890"}), 409, {"npi"})
     assert "1234567890" in named["npi"] and "Luhn" in named["npi"]
     refused(mocks.rcm.post("/rcm/providers", json={"name": "Kim, Jo"}), 422, {"npi"})
     assert everything(mocks.suite) == before
@@ -73,10 +73,10 @@ def test_the_konnector_provider_must_be_a_provider_of_the_rcm(mocks):
     before = everything(mocks.suite)
     # 1234567893 is a valid NPI (the facility's), but not a rendering provider of the RCM.
     named = refused(mocks.rcm.patch("/rcm/billing_settings", json={"konnector_rendering_provider": "1234567893"}),
-                    422, {"konnector_rendering_provider"})
+                    409, {"konnector_rendering_provider"})
     assert "provider of the RCM" in named["konnector_rendering_provider"]
     refused(mocks.rcm.patch("/rcm/billing_settings", json={"bill_by_building": {"North Campus": "1234567893"}}),
-            422, {"bill_by_building"})
+            409, {"bill_by_building"})
     assert everything(mocks.suite) == before
     response = mocks.rcm.patch("/rcm/billing_settings", json={"konnector_rendering_provider": REYES})
     assert response.status_code == 200
