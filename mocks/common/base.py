@@ -4,7 +4,6 @@ the journal, the control blueprint (reset, journal, clock, outbox) and the OpenA
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -172,20 +171,6 @@ def mask_ssn(text: str) -> str:
 def _mask(value: str) -> str:
     digits = re.sub(r"\D", "", value)
     return "***-**-" + digits[-4:] if len(digits) >= 4 else "***"
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400 naming the problem."""
-    raw = request.get_data(cache=True)
-    if not raw:
-        raise ApiError(400, "request body is empty", [Problem("body", "a JSON object is required")])
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "request body is not valid JSON", [Problem("body", str(exc))]) from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "request body must be a JSON object", [Problem("body", f"got {type(body).__name__}")])
-    return body
 
 
 def require_role(tx: Tx, role: str = "billing") -> dict[str, Any]:
