@@ -18,7 +18,7 @@ class Problem:
 
 
 class Refused(Exception):
-    """An integration rule refuses the user's action; the write is rolled back (HTTP 422)."""
+    """An integration rule refuses the user's action; the write is rolled back (HTTP 409)."""
 
     def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()):
         super().__init__(message)

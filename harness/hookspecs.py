@@ -38,7 +38,7 @@ def harness_system_event(event: "SystemEvent", context: "EventContext") -> None:
     ``context.enqueue(...)`` adds a delivery to its durable outbox in the same transaction,
     so a refused or failed write leaves neither record nor message behind. Raise
     :class:`kipu_harness.events.Refused` to refuse the user's action: the transaction is rolled
-    back and the caller gets a 422 naming each field and problem.
+    back and the caller gets a 409 naming each field and problem.
     """
 
 
