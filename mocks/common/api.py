@@ -13,8 +13,9 @@ import os
 from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, make_response, request
+from flask import Blueprint, Response, g, jsonify, make_response, redirect, request
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
+from flask_openapi3_swagger.plugins import RegisterPlugin as SwaggerUI
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -83,7 +84,7 @@ def new_app(context: SystemContext, *, title: str, description: str, apis: tuple
     app = OpenAPI(
         f"kipu_harness.mocks.{context.system}",
         info=Info(title=title, version="1", description=description),
-        doc_prefix=DOCS,
+        doc_ui=False,  # the API page is registered below, without a scan of every entry point per app
         validation_error_status=422,
         validation_error_model=Error,
         validation_error_callback=_validation_error,
@@ -108,7 +109,17 @@ def new_app(context: SystemContext, *, title: str, description: str, apis: tuple
     def openapi_document():
         return jsonify(document(app))
 
+    _api_page(app)
+
     return app
+
+
+def _api_page(app: OpenAPI) -> None:
+    """Swagger UI at /docs/swagger, its assets from the installed flask-openapi3-swagger package."""
+    page = SwaggerUI.register(doc_url="openapi.json")
+    app.register_blueprint(page, url_prefix=DOCS)
+    app.add_url_rule(f"{DOCS}/openapi.json", "docs_openapi", lambda: jsonify(document(app)))
+    app.add_url_rule(DOCS, "docs", lambda: redirect(f"{DOCS}/swagger"))
 
 
 def document(app: OpenAPI) -> dict[str, Any]:
