@@ -25,8 +25,12 @@ MAX_EXAMPLES = int(os.environ.get("KIPU_FUZZ_EXAMPLES", "8"))
 # An X12 body is a string to the document, which cannot say "a readable X12 interchange": text
 # that is not one is a 400 naming the segment at fault, not a valid request refused.
 UNREADABLE_X12 = {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "403", "404", "409"]}}
-CONFIG = {"seed": 2026, "generation": {"mode": "all", "max-examples": MAX_EXAMPLES},
+CONFIG = {"seed": int(os.environ.get("KIPU_FUZZ_SEED", "2026")), "generation": {"mode": "all", "max-examples": MAX_EXAMPLES},
           "operations": [{"include-path-regex": "/x12/", "checks": UNREADABLE_X12}]}
+
+
+# HL7 and X12 bodies are text: send them as text, so those routes are fuzzed too.
+schemathesis.serializer.alias(["application/hl7-v2", "application/edi-x12"], "text/plain")
 
 
 def _suite() -> MockSuite:
