@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, make_response, redirect, request
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
+from flask_openapi3.models.schema import Schema
 from flask_openapi3_swagger.plugins import RegisterPlugin as SwaggerUI
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
@@ -25,6 +26,11 @@ from .base import CONTROL_PREFIX, ApiError, SystemContext, mask_ssn
 from .control import control
 from .routes import IdConverter
 from .schemas import Error, problems_of
+
+# flask-openapi3's Schema model knows OpenAPI 3.0's keywords only and silently drops the rest of
+# JSON Schema 2020-12, which OpenAPI 3.1 allows (examples, propertyNames, if/then...): keep them.
+Schema.model_config["extra"] = "allow"
+Schema.model_rebuild(force=True)
 
 MAX_BODY = 1 << 20  # bytes
 MAX_DEPTH = 32  # JSON nesting; the deepest real body (a charge batch) is 4
@@ -149,6 +155,8 @@ def document(app: OpenAPI) -> dict[str, Any]:
             for status, response in responses.items():
                 response["description"] = response.get("description") or HTTPStatus(int(status)).phrase
     components = spec.setdefault("components", {})
+    for schema in components.get("schemas", {}).values():
+        schema.pop("$defs", None)  # already hoisted into components.schemas by flask-openapi3
     if components.get("securitySchemes") is None:
         components.pop("securitySchemes", None)
     spec["x-kipu-finished"] = True
