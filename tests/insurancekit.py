@@ -6,25 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mockkit import PINNED, SSN, Mocks, new_patient, pin_clock
+import patientkit
+from mockkit import PINNED, Mocks, new_patient, pin_clock
 
 
 TODAY = PINNED[:10]
 
-# Every demographic an admission needs (WF-2.2), in the EMR's write names.
-COMPLETE = {
-    "first_name": "Ann",
-    "last_name": "Lee",
-    "dob": "1980-01-02",
-    "gender": "Female",
-    "ssn": SSN,
-    "phone": "555-123-4567",
-    "address_street": "1 Main St",
-    "address_city": "Springfield",
-    "address_state": "NY",
-    "address_zip": "12345",
-    "admission_date": "2024-01-05T10:00",
-}
+# Every demographic an admission needs (WF-2.2), without a middle name.
+COMPLETE = {k: v for k, v in patientkit.COMPLETE.items() if k != "middle_name"}
 
 REVIEW_KINDS = ("utilization_reviews", "standalone_authorizations")
 
