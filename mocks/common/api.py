@@ -2,9 +2,9 @@
 request, shape the OpenAPI 3.1 document and the browsable API page (/docs), and whose errors all
 take the project's shape: ``{"errors", "status_code", "problems": [{"field", "problem"}]}``.
 
-Bad input never reaches a handler: ids are strict decimal integers in SQLite's range (anything
-else does not match the route: 404), bodies are bounded in size (413) and nesting (400), and a
-body that is not JSON is a 400 naming the problem.
+Bad input never reaches a handler: an id that is not plain ASCII digits matches no route (404),
+one past SQLite's range is refused by the path model (422), bodies are bounded in size (413) and
+nesting (400), and a body that is not a JSON object is a 400 naming the problem.
 """
 
 from __future__ import annotations

@@ -266,9 +266,7 @@ def problems_of(error: ValidationError, strip_prefix: tuple[str, ...] = ()) -> l
                 loc = loc[len(parts):]
         name = ".".join(loc) or "body"
         kind = item["type"]
-        message = _MESSAGES.get(kind) if kind not in ("missing",) or not item.get("ctx") else None
-        if kind == "missing":
-            message = "is required"
+        message = _MESSAGES.get(kind)
         if name == "body" and kind in ("model_type", "model_attributes_type", "dict_type"):
             message = "a JSON object is required"
         found.append(Problem(name, message or item["msg"]))
