@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--census", type=int, default=12, metavar="SIZE",
                     help="how many people --seed creates (default 12: a third prospects, the rest admitted)")
 
-    run = commands.add_parser("run", help="run the conformance suite and write reports",
+    run = commands.add_parser("run", allow_abbrev=False, help="run the conformance suite and write reports",
                               description="Run the conformance suite, print a per-requirement summary and write "
                                           "junit.xml, cucumber.json, requirements.json and requirements.md.")
     where = run.add_mutually_exclusive_group()
@@ -58,12 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--profile", metavar="FILE", help="TOML profile of running systems (target remote)")
     run.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the mocks' integration settings")
     run.add_argument("--reports", default="reports", metavar="DIR", help="where reports go (default ./reports)")
-    run.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG", help="extra pytest arguments, after --")
+    run.epilog = ("Any other argument goes to pytest as it is, e.g. -k PAT-17, --kipu-block NAME or "
+                  "--kipu-plugin MODULE[:ATTR] (no -- needed).")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "run":
+        if "--" in unknown:
+            unknown.remove("--")  # the first: what follows goes to pytest, as before
+        args.pytest_args = unknown
     try:
         if args.command == "run":
             return run(args)
@@ -86,10 +94,19 @@ def run(args: argparse.Namespace) -> int:
         from .settings import IntegrationSettings
 
         IntegrationSettings.from_toml(Path(args.config))
+    if args.target == "remote" and not args.profile:
+        raise ValueError("--target remote needs a profile: --profile FILE")
     if args.profile:
-        from .target import Profile
+        from .target import Profile, check_systems, preflight_error, preflight_lines
 
-        Profile.load(args.profile)  # a broken profile is a one-line error here, not a traceback later
+        profile = Profile.load(args.profile)  # a broken profile is a one-line error here, not a traceback later
+        results = check_systems(profile)
+        print(f"systems of profile {profile.name}:")
+        print("\n".join(preflight_lines(results)), flush=True)
+        problem = preflight_error(results)
+        if problem:
+            raise ValueError(problem)
+    _check_plugins(args.pytest_args)
     if args.target:
         from .plugin_manager import make_plugin_manager
         from .target import collect_targets
@@ -111,9 +128,37 @@ def run(args: argparse.Namespace) -> int:
         pytest_args.append(f"--profile={args.profile}")
     if args.config:
         pytest_args.append(f"--kipu-config={args.config}")
+    if args.profile:
+        pytest_args.append("--kipu-skip-preflight")  # checked above
     code = pytest.main(pytest_args + list(args.pytest_args))
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return 2
     print(f"reports: {reports}/junit.xml, cucumber.json, requirements.json, requirements.md, x12/ (every 837)")
     return int(code)
+
+
+def _check_plugins(pytest_args: list[str]) -> None:
+    """--kipu-plugin and --kipu-block among the pytest arguments: one-line errors before the run."""
+    import importlib
+
+    from .plugin_manager import check_blocked
+
+    specs, blocked = [], []
+    for i, arg in enumerate(pytest_args):
+        for option, found in (("--kipu-plugin", specs), ("--kipu-block", blocked)):
+            if arg == option and i + 1 < len(pytest_args):
+                found.append(pytest_args[i + 1])
+            elif arg.startswith(option + "="):
+                found.append(arg.partition("=")[2])
+    extra = []
+    for spec in specs:
+        module_name, _, attr = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+            extra.append(getattr(module, attr) if attr else module)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"--kipu-plugin {spec}: {exc}") from None
+    check_blocked(blocked, extra)
 
 
 def mocks_up(args: argparse.Namespace) -> int:
@@ -155,7 +200,7 @@ def mocks_up(args: argparse.Namespace) -> int:
         print(f"  census (seed {args.seed}): " + (", ".join(f"{n} {k}" for k, n in seeded.items()) if seeded
                                                    else "not seeded, the data folder already has patients"))
     if args.profile_out:
-        write_profile(Path(args.profile_out), served, elsewhere)
+        write_profile(Path(args.profile_out), served, elsewhere, allow_reset=args.memory)
         print(f"  profile: {args.profile_out}")
     print("Ctrl-C to stop.", flush=True)
     try:
@@ -168,11 +213,14 @@ def mocks_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None) -> None:
+def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None, *, allow_reset: bool = False) -> None:
     """A profile for these mocks; a system sent elsewhere is listed at its real address, not mocked."""
     elsewhere = elsewhere or {}
     host, port = served.mllp
-    lines = ['name = "kipu-harness mocks"']
+    lines = ['name = "kipu-harness mocks"',
+             "# true only for mocks kept in memory (--memory): a run may then empty them between scenarios.",
+             "# With a data folder this stays false: your saved data is never wiped unasked.",
+             f"allow_reset = {str(allow_reset).lower()}"]
     for system, url in served.urls.items():
         real = system in elsewhere
         lines += ["", f"[systems.{system}]", f'url = "{elsewhere.get(system, url)}"', f"mocked = {str(not real).lower()}"]

@@ -46,3 +46,15 @@ def _load(spec: str) -> object:
     module_name, _, attribute = spec.partition(":")
     module = importlib.import_module(module_name)
     return getattr(module, attribute) if attribute else module
+
+
+def check_blocked(blocked: Iterable[str], extra: Iterable[object] = ()) -> None:
+    """A ``--kipu-block`` name that no plugin has (built-in, installed or extra) is a one-line error."""
+    blocked = list(blocked)
+    if not blocked:
+        return
+    known = {name for name, _ in make_plugin_manager(extra=extra).list_name_plugin()}
+    unknown = [name for name in blocked if name not in known]
+    if unknown:
+        raise ValueError(f"--kipu-block {', '.join(unknown)}: no plugin has this name; "
+                         f"known: {', '.join(sorted(n for n in known if not n.isdigit()))}")

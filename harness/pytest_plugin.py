@@ -11,7 +11,8 @@ import pytest
 
 from .catalogue import TAG, check_traceability, load_catalogue, tags_in_features
 from .reports import RunResult, ScenarioResult
-from .target import CAPABILITIES, Profile, Target, TargetOptions, collect_targets
+from .target import (CAPABILITIES, Profile, Target, TargetOptions, check_systems, collect_targets, preflight_error,
+                     preflight_lines)
 
 DEFAULT_FEATURES = Path(__file__).resolve().parent.parent / "features"
 _STATE = pytest.StashKey["_RunState"]()
@@ -23,6 +24,7 @@ class _RunState:
         self.outcomes: dict[str, tuple[str, str]] = {}
         self.target_name = "not started"
         self.pm = None  # the run's plugin manager, with --kipu-plugin and --kipu-block applied
+        self.profile: Profile | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="register this plugin for the run (repeatable)")
     group.addoption("--kipu-block", action="append", default=[], metavar="NAME",
                     help="block a plugin by name, e.g. kipu_harness.plugins.integration (repeatable)")
+    group.addoption("--kipu-skip-preflight", action="store_true", default=False,
+                    help="do not check that the profile's systems answer (kipu-harness run has checked)")
     parser.addini("kipu_features_dir", "feature files whose tags must cover the catalogue", default=None)
     parser.addini("kipu_catalogue", "requirement catalogue CSV (default: the harness's own)", default=None)
 
@@ -52,6 +56,40 @@ def pytest_configure(config: pytest.Config) -> None:
     for rid in catalogue(config):
         config.addinivalue_line("markers", f"REQ-{rid}: requirement {rid} of the catalogue")
     config.stash[_STATE] = _RunState()
+    _check_options(config)
+
+
+def _check_options(config: pytest.Config) -> None:
+    """Every wrong option is one UsageError before anything runs, never an error per scenario."""
+    state = config.stash[_STATE]
+    profile_path = config.getoption("profile", None)
+    if config.getoption("target", None) == "remote" and not profile_path:
+        raise pytest.UsageError("--target remote needs a profile: --profile FILE")
+    try:
+        if profile_path:
+            state.profile = Profile.load(profile_path)
+        if config.getoption("kipu_plugin", None) or config.getoption("kipu_block", None):
+            _plugin_manager(config)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A remote run first checks that every system of the profile answers, one line per system."""
+    config = session.config
+    profile = config.stash[_STATE].profile
+    if profile is None or config.getoption("kipu_skip_preflight"):
+        return
+    results = check_systems(profile)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"systems of profile {profile.name}:")
+        for line in preflight_lines(results):
+            reporter.write_line(line)
+    problem = preflight_error(results)
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-bdd's own, which would make every tag a marker
@@ -118,7 +156,7 @@ def _options(config: pytest.Config) -> TargetOptions:
 
     profile_path = config.getoption("profile")
     name = config.getoption("target") or ("remote" if profile_path else "inprocess")
-    profile = Profile.load(profile_path) if profile_path else None
+    profile = config.stash[_STATE].profile
     settings = profile.settings if profile else IntegrationSettings()
     if config.getoption("kipu_config"):
         settings = load_settings(config.getoption("kipu_config"))
@@ -131,7 +169,13 @@ def _plugin_manager(config: pytest.Config) -> Any:
 
     state = config.stash[_STATE]
     if state.pm is None:
+        from .plugin_manager import check_blocked
+
         extra = [_load_plugin(spec) for spec in config.getoption("kipu_plugin")]
+        try:
+            check_blocked(config.getoption("kipu_block"), extra)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
         state.pm = make_plugin_manager(blocked=config.getoption("kipu_block"), extra=extra)
     return state.pm
 

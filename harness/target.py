@@ -104,6 +104,10 @@ class Profile:
         mocked = true
         [integration]
         diagnosis_order = "principal-then-added"
+
+    ``allow_reset = true`` (top level) lets a run empty every system between scenarios; it is
+    honoured only when every system is mocked. Unknown keys, a non-boolean ``mocked`` and a URL
+    without http:// or https:// are one-line errors.
     """
 
     name: str
@@ -111,25 +115,91 @@ class Profile:
     settings: IntegrationSettings
     wait_timeout: float = 15.0
     path: Path | None = None
+    allow_reset: bool = False
 
     @classmethod
     def load(cls, path: str | Path) -> "Profile":
         path = Path(path)
         data = read_toml(path, "profile")
+        _no_unknown(path, "", data, _PROFILE_KEYS)
+        tables = data.get("systems", {})
+        if not isinstance(tables, dict):
+            raise ValueError(f"profile {path}: [systems] must be a table")
+        _no_unknown(path, "[systems] ", tables, SYSTEMS, what="system")
         systems = {}
-        for system in ("crm", "emr", "rcm", "payer"):
-            entry = data.get("systems", {}).get(system)
+        for system in SYSTEMS:
+            entry = tables.get(system)
             if system == "payer" and entry is None:
                 continue  # optional: a deployment's RCM may talk to a real clearinghouse
             if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
                 raise ValueError(f"profile {path}: [systems.{system}] needs a url")
+            _no_unknown(path, f"[systems.{system}] ", entry, _SYSTEM_KEYS)
+            url = entry["url"]
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"profile {path}: [systems.{system}] url = {url!r}: expected http:// or https://")
+            mocked = _boolean(path, f"[systems.{system}] mocked", entry.get("mocked", False))
             mllp = None
             if entry.get("mllp"):
                 host, _, port = str(entry["mllp"]).rpartition(":")
                 if not port.isdigit():
                     raise ValueError(f"profile {path}: [systems.{system}] mllp must be HOST:PORT")
                 mllp = (host, int(port))
-            systems[system] = SystemAddress(entry["url"].rstrip("/"), bool(entry.get("mocked", False)), mllp)
+            systems[system] = SystemAddress(url.rstrip("/"), mocked, mllp)
         settings = IntegrationSettings.from_mapping(data.get("integration", {}))
         return cls(str(data.get("name", path.stem)), systems, settings,
-                   float(data.get("wait_timeout", 15.0)), path)
+                   float(data.get("wait_timeout", 15.0)), path,
+                   _boolean(path, "allow_reset", data.get("allow_reset", False)))
+
+
+SYSTEMS = ("crm", "emr", "rcm", "payer")
+_PROFILE_KEYS = ("name", "wait_timeout", "allow_reset", "systems", "integration")
+_SYSTEM_KEYS = ("url", "mocked", "mllp")
+
+
+def _no_unknown(path: Path, where: str, table: dict, known: tuple[str, ...], what: str = "key") -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ValueError(f"profile {path}: {where}unknown {what}(s) {', '.join(unknown)}; known: {', '.join(known)}")
+
+
+def _boolean(path: Path, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"profile {path}: {key} = {value!r}: expected true or false (no quotes)")
+    return value
+
+
+def check_systems(profile: Profile, timeout: float = 3.0) -> list[tuple[str, str, str | None]]:
+    """Does each system of the profile answer? (system, url, None or why not) per system.
+
+    A mocked system is asked for ``/_mock/health``, any other for its base URL; any HTTP
+    answer counts, a refused connection or a timeout does not."""
+    import requests
+
+    results = []
+    for system, address in profile.systems.items():
+        probe = address.url + ("/_mock/health" if address.mocked else "")
+        try:
+            requests.get(probe, timeout=timeout, allow_redirects=False)
+            problem = None
+        except requests.ConnectionError as exc:
+            problem = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
+            if isinstance(exc, requests.ConnectTimeout):
+                problem = "timed out"
+        except requests.Timeout:
+            problem = "timed out"
+        except requests.RequestException as exc:
+            problem = type(exc).__name__
+        results.append((system, address.url, problem))
+    return results
+
+
+def preflight_lines(results: list[tuple[str, str, str | None]]) -> list[str]:
+    return [f"  {system.upper():<5}  {url}  " + ("answers" if problem is None else f"does not answer ({problem})")
+            for system, url, problem in results]
+
+
+def preflight_error(results: list[tuple[str, str, str | None]]) -> str | None:
+    down = [system.upper() for system, _, problem in results if problem is not None]
+    if not down:
+        return None
+    return f"the profile's {', '.join(down)} {'does' if len(down) == 1 else 'do'} not answer; start it or fix its url"

@@ -75,6 +75,8 @@ def remote_target(options: TargetOptions) -> Target:
     controls = {name: MockControl(transports[name]) for name, address in systems.items() if address.mocked}
     everything_mocked = len(controls) == len(systems)
     capabilities = set(MOCK_CAPABILITIES) if everything_mocked else set()
+    if not options.profile.allow_reset:
+        capabilities.discard("reset")  # a developer's saved data is never wiped unasked
     if "payer" not in controls:
         capabilities.discard("payer")
     return Target(

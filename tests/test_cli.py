@@ -27,7 +27,7 @@ def test_every_command_has_help(argv, capsys):
 @pytest.mark.parametrize("argv, says", [
     ([], "required"),
     (["launch"], "invalid choice"),
-    (["run", "--frobnicate"], "unrecognized arguments"),
+    (["mocks", "up", "--frobnicate"], "unrecognized arguments"),
     (["run", "--target", "local", "--profile", "x.toml"], "not allowed with"),
     (["mocks", "up", "--crm-port", "eighty"], "invalid int value"),
 ])

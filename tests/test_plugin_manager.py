@@ -330,7 +330,7 @@ def _remote(profile):
 
 def test_remote_target_on_all_mocked_systems_declares_every_capability(tmp_path):
     path = tmp_path / "p.toml"
-    path.write_text(_profile_text(emr_mocked=True))
+    path.write_text("allow_reset = true\n" + _profile_text(emr_mocked=True))
     target = _remote(Profile.load(path))
     # Every mock capability but "payer": this profile names no mock payer.
     assert target.capabilities == frozenset({"reset", "journal", "clock", "outbox"})
