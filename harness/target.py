@@ -202,4 +202,6 @@ def preflight_error(results: list[tuple[str, str, str | None]]) -> str | None:
     down = [system.upper() for system, _, problem in results if problem is not None]
     if not down:
         return None
-    return f"the profile's {', '.join(down)} {'does' if len(down) == 1 else 'do'} not answer; start it or fix its url"
+    one = len(down) == 1
+    return (f"the profile's {', '.join(down)} {'does' if one else 'do'} not answer; "
+            f"start {'it' if one else 'them'} or fix {'its url' if one else 'their urls'}")
