@@ -182,6 +182,23 @@ Date = date()
 RequiredDate = date(required=True)
 
 
+def _query_id(value: Any) -> Any:
+    """A query parameter's id: ASCII digits only (``1_0``, `` 1`` or ``+1`` are not ids)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,19}", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise _error("id", f"must be a whole number between 0 and {MAX_ID}")
+    return value
+
+
+# A record's id in a query string (?patient_id=1), as an int.
+QueryId = Annotated[int | None, BeforeValidator(_query_id),
+                    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_ID, "example": 1},
+                                              {"type": "null"}]})]
+
+
 def ssn_digits(value: str | None) -> str | None:
     """An SSN in the one form the mocks store: 123-45-6789."""
     if not value:

@@ -171,8 +171,8 @@ def report(query: ReportQuery):
         items = [i for i in items if i["date_of_service"] >= query.start_date]
     if query.end_date:
         items = [i for i in items if i["date_of_service"] <= query.end_date]
-    if query.patient_id:
-        items = [i for i in items if i["patient_id"] == int(query.patient_id)]
+    if query.patient_id is not None:
+        items = [i for i in items if i["patient_id"] == query.patient_id]
     return {"billing_items": items}
 
 

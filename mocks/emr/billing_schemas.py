@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..common.schemas import PLAIN_NONBLANK, Body, Query, Record, RequiredDate, choice, integer, text
+from ..common.schemas import PLAIN_NONBLANK, Body, Query, QueryId, Record, RequiredDate, choice, integer, text
 from .schemas import Npi, QueryDate, Text, require
 
 Minutes = integer(maximum=24 * 60)
@@ -228,8 +228,7 @@ class BillingItemOut(BaseModel):
 class ReportQuery(Query):
     start_date: QueryDate = Field(None, description="services from this day")
     end_date: QueryDate = Field(None, description="services to this day, included")
-    patient_id: text(19, pattern=r"^[0-9]{1,19}$", what="an id (digits only)") = Field(  # type: ignore[valid-type]
-        None, description="only this EMR patient's items")
+    patient_id: QueryId = Field(None, description="only this EMR patient's items")
 
 
 class Report(BaseModel):

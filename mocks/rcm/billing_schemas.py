@@ -5,14 +5,12 @@ RCM has, a record's state) the handlers refuse with 409."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StrictBool, Tag,
-                      WithJsonSchema)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StrictBool, Tag
 from pydantic_core import PydanticCustomError
 
-from ..common.schemas import MAX_ID, Body, Query, Record, choice, integer, text
+from ..common.schemas import Body, Query, QueryId, Record, choice, integer, text
 
 CLAIM_FORMATS = ("institutional", "professional")
 NPI_SHAPE = r"^[0-9]{10}$"
@@ -26,26 +24,6 @@ def _unset(schema: dict[str, Any]) -> None:
 def unset() -> Any:
     """A field a change may leave out; when it is given it must hold a value (no null, no blank)."""
     return Field(None, json_schema_extra=_unset)
-
-
-_DIGITS = re.compile(r"[0-9]{1,19}")
-
-
-def _strict_id(value: Any) -> Any:
-    """A query parameter's id: ASCII digits only (``1_0``, `` 1`` or ``+1`` are not ids)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        if not _DIGITS.fullmatch(value) or int(value) > MAX_ID:
-            raise PydanticCustomError("id", "must be a whole number between 0 and {maximum}", {"maximum": MAX_ID})
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
-        raise PydanticCustomError("id", "must be a whole number between 0 and {maximum}", {"maximum": MAX_ID})
-    return value
-
-
-QueryId = Annotated[int | None, BeforeValidator(_strict_id),
-                    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_ID})]
 
 
 class BillingUser(BaseModel):

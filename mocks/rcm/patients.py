@@ -276,9 +276,9 @@ def list_patients(query: PatientsQuery):
     with ctx().store.read() as tx:
         rows = tx.all("patient")
     if query.emr_patient_id is not None:
-        rows = [r for r in rows if r["emr_patient_id"] == query.emr_patient_id]
+        rows = [r for r in rows if r["emr_patient_id"] == str(query.emr_patient_id)]
     if query.crm_prospect_id is not None:
-        rows = [r for r in rows if str(r["crm_prospect_id"]) == query.crm_prospect_id]
+        rows = [r for r in rows if r["crm_prospect_id"] == query.crm_prospect_id]
     return {"patients": rows}
 
 

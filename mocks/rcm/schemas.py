@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ..common.schemas import (DATE, PLAIN_NONBLANK, SEXES, Body, Name, OptionalName, Phone, Query, Ssn,
+from ..common.schemas import (DATE, PLAIN_NONBLANK, SEXES, Body, Name, OptionalName, Phone, Query, QueryId, Ssn,
                               choice, date, integer, text)
 
 PRIORITIES = ("primary", "secondary", "tertiary")
@@ -56,7 +56,6 @@ def _claim_formats(value: Any) -> Any:
 
 Day = day()
 RequiredDay = day(required=True)
-Digits = text(19, pattern=r"^[0-9]{1,19}$", what="an id (digits only)", example="1")
 ProspectId = Annotated[integer(required=True), BeforeValidator(_prospect_id)]
 PayerRef = integer(required=True, minimum=1)
 OptionalPayerRef = integer(minimum=1)
@@ -142,8 +141,8 @@ class ProfileIn(Body):
 
 
 class PatientsQuery(Query):
-    emr_patient_id: Digits = Field(None, description="only the patient the EMR knows by this id")
-    crm_prospect_id: Digits = Field(None, description="only the patient who came from this CRM prospect")
+    emr_patient_id: QueryId = Field(None, description="only the patient the EMR knows by this id")
+    crm_prospect_id: QueryId = Field(None, description="only the patient who came from this CRM prospect")
 
 
 # -- payers -----------------------------------------------------------------------------------
