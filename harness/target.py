@@ -41,6 +41,9 @@ class Target:
     capabilities: frozenset[str] = frozenset()
     controls: dict[str, MockControl] = field(default_factory=dict)
     wait_timeout: float = 5.0
+    # Seconds a negative check ("nothing was sent") watches before it believes it; 0 where
+    # delivery happens within the request (the embedded mocks).
+    settle: float = 0.0
     closer: Callable[[], None] | None = None
     # How a test can take a system down and bring it back (loopback outage); mocks only.
     outage: Any = None
@@ -106,8 +109,11 @@ class Profile:
         diagnosis_order = "principal-then-added"
 
     ``allow_reset = true`` (top level) lets a run empty every system between scenarios; it is
-    honoured only when every system is mocked. Unknown keys, a non-boolean ``mocked`` and a URL
-    without http:// or https:// are one-line errors.
+    honoured only when every system is mocked. ``settle = 2.0`` (top level, seconds, the default)
+    is how long a negative check ("nothing was sent") watches on this deployment before it
+    believes it; a target with the outbox capability ends the wait once every outbox is drained.
+    Unknown keys, a non-boolean ``mocked``, a negative ``settle`` and a URL without http:// or
+    https:// are one-line errors.
     """
 
     name: str
@@ -116,6 +122,7 @@ class Profile:
     wait_timeout: float = 15.0
     path: Path | None = None
     allow_reset: bool = False
+    settle: float = 2.0
 
     @classmethod
     def load(cls, path: str | Path) -> "Profile":
@@ -148,11 +155,12 @@ class Profile:
         settings = IntegrationSettings.from_mapping(data.get("integration", {}))
         return cls(str(data.get("name", path.stem)), systems, settings,
                    float(data.get("wait_timeout", 15.0)), path,
-                   _boolean(path, "allow_reset", data.get("allow_reset", False)))
+                   _boolean(path, "allow_reset", data.get("allow_reset", False)),
+                   _seconds(path, "settle", data.get("settle", 2.0)))
 
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
-_PROFILE_KEYS = ("name", "wait_timeout", "allow_reset", "systems", "integration")
+_PROFILE_KEYS = ("name", "wait_timeout", "allow_reset", "settle", "systems", "integration")
 _SYSTEM_KEYS = ("url", "mocked", "mllp")
 
 
@@ -166,6 +174,12 @@ def _boolean(path: Path, key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"profile {path}: {key} = {value!r}: expected true or false (no quotes)")
     return value
+
+
+def _seconds(path: Path, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        raise ValueError(f"profile {path}: {key} = {value!r}: expected a number of seconds, 0 or more (no quotes)")
+    return float(value)
 
 
 def check_systems(profile: Profile, timeout: float = 3.0) -> list[tuple[str, str, str | None]]:

@@ -89,6 +89,7 @@ def remote_target(options: TargetOptions) -> Target:
         capabilities=frozenset(capabilities),
         controls=controls if everything_mocked else {},
         wait_timeout=options.profile.wait_timeout,
+        settle=options.profile.settle,
     )
 
 

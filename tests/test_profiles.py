@@ -75,6 +75,8 @@ def write(tmp_path, text):
     (profile_text() + "port = 1\n", "[systems.rcm] unknown key(s) port"),
     (profile_text() + "[systems.billing]\nurl = \"http://x\"\n", "[systems] unknown system(s) billing"),
     (profile_text(url="127.0.0.1:8101"), "url = '127.0.0.1:8101': expected http:// or https://"),
+    (profile_text(top="settle = -1"), "settle = -1: expected a number of seconds, 0 or more"),
+    (profile_text(top='settle = "2"'), "settle = '2': expected a number of seconds, 0 or more"),
 ])
 def test_a_wrong_profile_is_one_line_through_the_cli_and_exit_2(tmp_path, capsys, text, says):
     assert main(["run", "--profile", str(write(tmp_path, text)), "--reports", str(tmp_path / "r")]) == 2
@@ -92,6 +94,21 @@ def test_allow_reset_is_read_and_defaults_to_false(tmp_path):
 def _remote(profile):
     pm = make_plugin_manager(load_entrypoints=False)
     return collect_targets(pm)["remote"].factory(TargetOptions(name="remote", profile=profile, pm=pm))
+
+
+def test_settle_is_read_defaults_to_two_seconds_and_reaches_the_remote_target(tmp_path):
+    assert Profile.load(write(tmp_path, profile_text())).settle == 2.0
+    profile = Profile.load(write(tmp_path, profile_text(top="settle = 0.5")))
+    assert profile.settle == 0.5 and _remote(profile).settle == 0.5
+
+
+def test_the_embedded_mocks_settle_at_once():
+    pm = make_plugin_manager(load_entrypoints=False)
+    target = collect_targets(pm)["inprocess"].factory(TargetOptions(name="inprocess", pm=pm))
+    try:
+        assert target.settle == 0
+    finally:
+        target.close()
 
 
 @pytest.mark.parametrize("top, mocked, resets", [
