@@ -43,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="block a plugin by name, e.g. kipu_harness.plugins.integration (repeatable)")
     group.addoption("--kipu-skip-preflight", action="store_true", default=False,
                     help="do not check that the profile's systems answer (kipu-harness run has checked)")
+    group.addoption("--kipu-requirement", action="append", default=[], metavar="ID",
+                    help="run only the scenarios tagged with this requirement, e.g. PAT-16 (repeatable)")
     parser.addini("kipu_features_dir", "feature files whose tags must cover the catalogue", default=None)
     parser.addini("kipu_catalogue", "requirement catalogue CSV (default: the harness's own)", default=None)
 
@@ -57,6 +59,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"REQ-{rid}: requirement {rid} of the catalogue")
     config.stash[_STATE] = _RunState()
     _check_options(config)
+    unknown = sorted(set(config.getoption("kipu_requirement", None) or ()) - set(catalogue(config)))
+    if unknown:
+        raise pytest.UsageError(f"--kipu-requirement {', '.join(unknown)}: not in the requirement catalogue "
+                                "(harness/requirements.csv)")
 
 
 def _check_options(config: pytest.Config) -> None:
@@ -128,6 +134,7 @@ def _requirements(item: pytest.Item) -> tuple[str, ...]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # tryfirst: we see every collected scenario, before -k or -m deselect any.
+    _select_requirements(config, items)
     state = config.stash[_STATE]
     for item in items:
         ids = _requirements(item)
@@ -149,6 +156,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     problems += [f"a scenario names {rid}, which is not in the requirement catalogue" for rid in unknown]
     if problems:
         raise pytest.UsageError("requirement traceability:\n  " + "\n  ".join(dict.fromkeys(problems)))
+
+
+def _select_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--kipu-requirement ID (repeatable): keep only the scenarios tagged with one of the IDs."""
+    wanted = set(config.getoption("kipu_requirement", None) or ())
+    if not wanted:
+        return
+    kept, dropped = [], []
+    for item in items:
+        (kept if wanted & set(_requirements(item)) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _options(config: pytest.Config) -> TargetOptions:
