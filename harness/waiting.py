@@ -33,3 +33,26 @@ def eventually(probe: Callable[[], T], *, timeout: float = 5.0, interval: float 
                 raise last_error
             raise TimeoutError(f"{what} not met within {timeout:g}s")
         idle.wait(interval)
+
+
+def stays(probe: Callable[[], object], *, window: float = 0.0, barrier: Callable[[], bool] | None = None,
+          interval: float = 0.05, what: str = "condition",
+          clock: Callable[[], float] = time.monotonic, pause: Callable[[float], object] | None = None) -> None:
+    """Check that ``probe`` holds throughout the settle ``window``: the check for what must *not* happen.
+
+    ``probe`` fails by raising AssertionError (its message is the failure) or by returning
+    ``False``; anything else means it holds. It is called at once, then every ``interval``
+    seconds until ``window`` has passed; the first violation fails the check. ``barrier``
+    (where the target offers one, e.g. every outbox drained) ends the wait early: once it says
+    everything has been delivered, one more passing probe is final. ``window = 0`` (a target
+    that delivers within the request) probes once.
+    """
+    wait = pause or threading.Event().wait  # an Event nobody sets: an interruptible pause
+    start = clock()
+    while True:
+        settled = window <= 0 or (barrier is not None and barrier())
+        if probe() is False:
+            raise AssertionError(f"{what} no longer held after {clock() - start:.2f}s")
+        if settled or clock() - start >= window:
+            return
+        wait(interval)
