@@ -284,6 +284,17 @@ def eventually(target: Target):
     return functools.partial(wait, timeout=target.wait_timeout)
 
 
+@pytest.fixture
+def stays(target: Target):
+    """``stays(probe, what=...)`` for a negative check ("nothing was sent"): the probe must hold
+    throughout the target's settle window, or until every outbox is drained where the target
+    has the outbox capability; at once on the embedded mocks, which deliver within the request."""
+    from .waiting import drained, stays as watch
+
+    barrier = drained(target.controls.values()) if "outbox" in target.capabilities and target.controls else None
+    return functools.partial(watch, window=target.settle, barrier=barrier)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -56,3 +56,9 @@ def stays(probe: Callable[[], object], *, window: float = 0.0, barrier: Callable
         if settled or clock() - start >= window:
             return
         wait(interval)
+
+
+def drained(controls: Iterable[Any]) -> Callable[[], bool]:
+    """A barrier for ``stays``: true once no system's outbox has a delivery still pending."""
+    systems = list(controls)
+    return lambda: all(not control.outbox(status="pending") for control in systems)

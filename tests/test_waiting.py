@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kipu_harness.waiting import eventually, stays
+from kipu_harness.waiting import drained, eventually, stays
 
 
 class FakeClock:
@@ -88,3 +88,20 @@ def test_no_window_probes_once_without_asking_the_barrier():
 def test_eventually_returns_the_first_truthy_value():
     values = iter([[], None, ["patient"]])
     assert eventually(lambda: next(values), timeout=5, interval=0) == ["patient"]
+
+
+class Control:
+    def __init__(self, pending):
+        self.pending = pending
+
+    def outbox(self, status=None):
+        assert status == "pending"
+        return self.pending
+
+
+def test_drained_is_true_only_when_no_outbox_has_anything_pending():
+    emr, rcm = Control([{"id": 1}]), Control([])
+    barrier = drained([emr, rcm])
+    assert barrier() is False
+    emr.pending = []
+    assert barrier() is True
