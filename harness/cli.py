@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -96,17 +97,18 @@ def run(args: argparse.Namespace) -> int:
         IntegrationSettings.from_toml(Path(args.config))
     if args.target == "remote" and not args.profile:
         raise ValueError("--target remote needs a profile: --profile FILE")
+    pm = _check_plugins(args.pytest_args)
     if args.profile:
-        from .target import Profile, check_systems, preflight_error, preflight_lines
+        from .target import Profile, check_systems, make_drivers, preflight_error, preflight_lines
 
         profile = Profile.load(args.profile)  # a broken profile is a one-line error here, not a traceback later
+        make_drivers(profile, pm)  # every driver it names exists and offers the whole contract
         results = check_systems(profile)
         print(f"systems of profile {profile.name}:")
         print("\n".join(preflight_lines(results)), flush=True)
         problem = preflight_error(results)
         if problem:
             raise ValueError(problem)
-    _check_plugins(args.pytest_args)
     if args.target:
         from .plugin_manager import make_plugin_manager
         from .target import collect_targets
@@ -137,11 +139,12 @@ def run(args: argparse.Namespace) -> int:
     return int(code)
 
 
-def _check_plugins(pytest_args: list[str]) -> None:
-    """--kipu-plugin and --kipu-block among the pytest arguments: one-line errors before the run."""
+def _check_plugins(pytest_args: list[str]) -> Any:
+    """--kipu-plugin and --kipu-block among the pytest arguments: one-line errors before the run.
+    Returns the run's plugin manager."""
     import importlib
 
-    from .plugin_manager import check_blocked
+    from .plugin_manager import check_blocked, make_plugin_manager
 
     specs, blocked = [], []
     for i, arg in enumerate(pytest_args):
@@ -159,6 +162,7 @@ def _check_plugins(pytest_args: list[str]) -> None:
         except (ImportError, AttributeError) as exc:
             raise ValueError(f"--kipu-plugin {spec}: {exc}") from None
     check_blocked(blocked, extra)
+    return make_plugin_manager(blocked=blocked, extra=extra)
 
 
 def mocks_up(args: argparse.Namespace) -> int:

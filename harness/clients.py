@@ -1,4 +1,5 @@
-"""Typed clients for the CRM, EMR and RCM: what steps use, whatever the target.
+"""The built-in drivers: the contract of :mod:`kipu_harness.contract`, spoken to the mocks' CRM and
+RCM APIs and to the EMR's Kipu API v3, through any transport (Flask test client or HTTP).
 
 A successful call returns domain objects; a refusal raises ``Refusal`` carrying the status and
 the problems the system named, so negative scenarios can assert on them.
@@ -10,26 +11,25 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from .contract import NotOffered, Refusal
 from .model import Patient, Prospect, RcmPatient, TreatmentOpportunity
 from .transport import Reply, Transport
 
+__all__ = ["CrmClient", "EmrClient", "RcmClient", "PayerClient", "MockControl", "Window", "Refusal", "NotOffered"]
 
-class Refusal(Exception):
-    """A 4xx answer: ``status``, ``message`` and ``problems`` ({field: problem})."""
 
-    def __init__(self, reply: Reply):
-        body = reply.body if isinstance(reply.body, dict) else {}
-        self.status = reply.status
-        self.message = body.get("errors") or reply.text[:200]
-        self.problems = {p["field"]: p["problem"] for p in body.get("problems", [])}
-        super().__init__(f"HTTP {self.status}: {self.message} {self.problems or ''}".strip())
+def refusal(reply: Reply) -> Refusal:
+    """A 4xx answer of the mocks (and Kipu's) error shape: {"errors": ..., "problems": [{field, problem}]}."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    problems = {p["field"]: p["problem"] for p in body.get("problems", []) if isinstance(p, dict) and "field" in p}
+    return Refusal(reply.status, str(body.get("errors") or reply.text[:200]), problems)
 
 
 def _ok(reply: Reply) -> Any:
     if reply.status >= 500:
         raise RuntimeError(f"server error HTTP {reply.status}: {reply.text[:300]}")
     if not reply.ok:
-        raise Refusal(reply)
+        raise refusal(reply)
     return reply.body
 
 
@@ -108,7 +108,7 @@ class EmrClient:
             page += 1
 
     def find_by_prospect(self, prospect_id: int) -> Patient | None:
-        found = [p for p in self.census() if p.raw.get("crm_prospect_id") == prospect_id]
+        found = [p for p in self.census() if p.crm_prospect_id == prospect_id]
         return found[0] if found else None
 
     def diagnosis_history(self, patient: Patient) -> list[dict[str, Any]]:
@@ -118,6 +118,10 @@ class EmrClient:
 
     def accept(self, patient: Patient) -> Patient:
         return self._patient(self.http.request("POST", f"/api/patients/{patient.id}/accept"))
+
+    def last_send(self) -> dict[str, Any]:
+        """What the EMR said about the RCM with its last answer: {"sent": bool, "missing": [...]}."""
+        return dict(self.last_extra.get("rcm") or {})
 
     def add_diagnosis(self, patient: Patient, code: str, *, principal: bool = False) -> Patient:
         body = {"code": code, "principal": principal}

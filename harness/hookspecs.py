@@ -29,6 +29,19 @@ def harness_register_targets(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def harness_register_drivers(register: Callable[..., None]) -> None:
+    """Offer a named driver: how the suite drives and observes a system whose API differs.
+
+    Call ``register(name, crm=factory, emr=factory, rcm=factory, payer=factory, description="...")``
+    with a factory for each system the driver speaks to (any subset). A factory is called as
+    ``factory(address)`` with a :class:`kipu_harness.target.SystemAddress` (``url``, ``options``:
+    the profile's ``[systems.<name>.options]`` table) and returns an object offering every operation
+    of that system's protocol in :mod:`kipu_harness.contract`. A profile picks it per system with
+    ``driver = "<name>"``. Two plugins registering the same name is an error naming both.
+    """
+
+
+@hookspec
 def harness_system_event(event: "SystemEvent", context: "EventContext") -> None:
     """React to a domain event inside the write transaction of the system that raised it.
 

@@ -41,8 +41,18 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class Address:
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+
+
+@dataclass(frozen=True)
 class Patient:
-    """An EMR patient, as Kipu's API v3 shows it."""
+    """An EMR patient: what the EMR shows on its Facesheet (the Patient Information table's EMR
+    column), whatever the EMR's API calls it. ``raw`` is the driver's own answer, for messages only:
+    steps never read it."""
 
     id: int
     patient_master_id: str
@@ -54,6 +64,13 @@ class Patient:
     admission_date: str | None
     discharge_date: str | None
     diagnoses: tuple[Diagnosis, ...]
+    dob: str | None = None
+    gender: str | None = None
+    phone: str | None = None
+    ssn: str | None = None
+    address: Address = Address()
+    crm_prospect_id: int | None = None  # the CRM prospect it came from (SYS-05), if any
+    rcm_connected: bool = False  # the initial connection to the RCM is made (PAT-01)
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
@@ -70,6 +87,14 @@ class Patient:
             discharge_date=data.get("discharge_date"),
             diagnoses=tuple(Diagnosis(d["code"], d.get("description", ""), d["added_on"], d.get("principal", False))
                             for d in data.get("diagnoses", [])),
+            dob=data.get("dob"),
+            gender=data.get("gender"),
+            phone=data.get("phone"),
+            ssn=data.get("ssn"),
+            address=Address(data.get("address_street"), data.get("address_city"), data.get("state"),
+                            data.get("address_zip")),
+            crm_prospect_id=data.get("crm_prospect_id"),
+            rcm_connected=bool((data.get("rcm_connection") or {}).get("connected")),
             raw=data,
         )
 

@@ -76,6 +76,10 @@ def _check_options(config: pytest.Config) -> None:
             state.profile = Profile.load(profile_path)
         if config.getoption("kipu_plugin", None) or config.getoption("kipu_block", None):
             _plugin_manager(config)
+        if state.profile is not None:
+            from .target import make_drivers
+
+            make_drivers(state.profile, _plugin_manager(config))  # names and contract, before anything runs
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 

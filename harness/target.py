@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .clients import CrmClient, EmrClient, MockControl, PayerClient, RcmClient
+from .clients import MockControl
+from .contract import CrmDriver, EmrDriver, PayerDriver, RcmDriver
 from .settings import IntegrationSettings, read_toml
 
 # What only a mock can do. A scenario that needs one is tagged @needs-<capability> and is
@@ -34,10 +35,10 @@ class TargetOptions:
 @dataclass
 class Target:
     name: str
-    crm: CrmClient
-    emr: EmrClient
-    rcm: RcmClient
-    payer: PayerClient | None = None
+    crm: CrmDriver
+    emr: EmrDriver
+    rcm: RcmDriver
+    payer: PayerDriver | None = None
     capabilities: frozenset[str] = frozenset()
     controls: dict[str, MockControl] = field(default_factory=dict)
     wait_timeout: float = 5.0
@@ -87,6 +88,55 @@ class SystemAddress:
     url: str
     mocked: bool = False
     mllp: tuple[str, int] | None = None
+    driver: str = "kipu"  # a name registered with harness_register_drivers
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # the driver's own settings
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    name: str
+    factories: dict[str, Callable[[SystemAddress], Any]]
+    description: str
+    plugin: str
+
+
+def collect_drivers(pm: Any) -> dict[str, DriverSpec]:
+    """Ask every plugin for its drivers; a name offered twice is an error naming both plugins."""
+    specs: dict[str, DriverSpec] = {}
+    for impl in pm.hook.harness_register_drivers.get_hookimpls():
+        def register(name: str, *, description: str = "", _plugin: str = impl.plugin_name, **factories: Any) -> None:
+            if name in specs:
+                raise ValueError(f"driver {name!r} is registered twice: by {specs[name].plugin} and by {_plugin}")
+            unknown = sorted(set(factories) - set(SYSTEMS))
+            if unknown:
+                raise ValueError(f"driver {name!r} ({_plugin}): unknown system(s) {', '.join(unknown)}")
+            specs[name] = DriverSpec(name, dict(factories), description, _plugin)
+
+        impl.function(register=register)
+    return specs
+
+
+def make_drivers(profile: "Profile", pm: Any) -> dict[str, Any]:
+    """One driver per system of the profile, each checked against the contract: a driver name no
+    plugin registered, a system it does not speak to, or an operation it lacks is a one-line error."""
+    from .contract import missing_operations
+
+    specs = collect_drivers(pm)
+    drivers = {}
+    for system, address in profile.systems.items():
+        spec = specs.get(address.driver)
+        where = f"profile {profile.path or profile.name}: [systems.{system}] driver = {address.driver!r}"
+        if spec is None:
+            raise ValueError(f"{where}: no plugin registers this driver; known: {', '.join(sorted(specs))}")
+        if system not in spec.factories:
+            raise ValueError(f"{where}: this driver ({spec.plugin}) has nothing for the {system.upper()}")
+        driver = spec.factories[system](address)
+        missing = missing_operations(system, driver)
+        if missing:
+            raise ValueError(f"{where}: the driver lacks {len(missing)} operation(s) of the contract: "
+                             f"{', '.join(missing)} (see docs/contract.md)")
+        drivers[system] = driver
+    return drivers
 
 
 @dataclass(frozen=True)
@@ -101,6 +151,9 @@ class Profile:
         mocked = true           # a kipu-harness mock: its control routes may be used
         [systems.emr]
         url = "https://emr.vendor.example"
+        driver = "acme"         # a driver plugin for an API other than the built-in one
+        [systems.emr.options]   # handed to that driver as it is
+        tenant = "north"
         [systems.rcm]
         url = "http://127.0.0.1:8103"
         mllp = "127.0.0.1:2575"
@@ -151,7 +204,13 @@ class Profile:
                 if not port.isdigit():
                     raise ValueError(f"profile {path}: [systems.{system}] mllp must be HOST:PORT")
                 mllp = (host, int(port))
-            systems[system] = SystemAddress(url.rstrip("/"), mocked, mllp)
+            driver = entry.get("driver", "kipu")
+            if not isinstance(driver, str) or not driver:
+                raise ValueError(f"profile {path}: [systems.{system}] driver = {driver!r}: expected a driver's name")
+            options = entry.get("options", {})
+            if not isinstance(options, dict):
+                raise ValueError(f"profile {path}: [systems.{system}] options must be a table")
+            systems[system] = SystemAddress(url.rstrip("/"), mocked, mllp, driver, options)
         settings = IntegrationSettings.from_mapping(data.get("integration", {}))
         return cls(str(data.get("name", path.stem)), systems, settings,
                    float(data.get("wait_timeout", 15.0)), path,
@@ -161,7 +220,7 @@ class Profile:
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
 _PROFILE_KEYS = ("name", "wait_timeout", "allow_reset", "settle", "systems", "integration")
-_SYSTEM_KEYS = ("url", "mocked", "mllp")
+_SYSTEM_KEYS = ("url", "mocked", "mllp", "driver", "options")
 
 
 def _no_unknown(path: Path, where: str, table: dict, known: tuple[str, ...], what: str = "key") -> None:

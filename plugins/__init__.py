@@ -2,6 +2,7 @@
 
 DEFAULT_PLUGINS = (
     "kipu_harness.plugins.targets",
+    "kipu_harness.plugins.drivers",
     "kipu_harness.plugins.integration",
     "kipu_harness.plugins.rcm_to_emr",
     "kipu_harness.plugins.wires",

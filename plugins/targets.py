@@ -7,7 +7,7 @@ from typing import Any
 
 from kipu_harness import hookimpl
 from kipu_harness.clients import CrmClient, EmrClient, MockControl, PayerClient, RcmClient
-from kipu_harness.target import CAPABILITIES, Target, TargetOptions
+from kipu_harness.target import CAPABILITIES, Target, TargetOptions, make_drivers
 from kipu_harness.transport import FlaskTransport, HttpTransport
 
 MOCK_CAPABILITIES = frozenset(CAPABILITIES)
@@ -67,12 +67,13 @@ def _mock_target(name: str, suite: Any, transports: dict[str, Any], *, closer: A
 
 def remote_target(options: TargetOptions) -> Target:
     """Nothing is started here, and the reference integration does not run in this process:
-    a deployment has its own. Control routes are used only on systems the profile marks mocked."""
+    a deployment has its own. Each system is driven by the driver its profile names (the
+    built-in ``kipu`` by default). Control routes are used only on systems the profile marks mocked."""
     if options.profile is None:
         raise ValueError("the remote target needs a profile: --profile FILE")
     systems = options.profile.systems
-    transports = {name: HttpTransport(address.url) for name, address in systems.items()}
-    controls = {name: MockControl(transports[name]) for name, address in systems.items() if address.mocked}
+    drivers = make_drivers(options.profile, options.pm)
+    controls = {name: MockControl(HttpTransport(address.url)) for name, address in systems.items() if address.mocked}
     everything_mocked = len(controls) == len(systems)
     capabilities = set(MOCK_CAPABILITIES) if everything_mocked else set()
     if not options.profile.allow_reset:
@@ -81,10 +82,10 @@ def remote_target(options: TargetOptions) -> Target:
         capabilities.discard("payer")
     return Target(
         name=f"remote ({options.profile.name})",
-        crm=CrmClient(transports["crm"]),
-        emr=EmrClient(transports["emr"]),
-        rcm=RcmClient(transports["rcm"]),
-        payer=PayerClient(transports["payer"]) if "payer" in transports else None,
+        crm=drivers["crm"],
+        emr=drivers["emr"],
+        rcm=drivers["rcm"],
+        payer=drivers.get("payer"),
         # A capability is declared only when every system offers it; a real system has no reset.
         capabilities=frozenset(capabilities),
         controls=controls if everything_mocked else {},

@@ -1,0 +1,20 @@
+"""The built-in driver, ``kipu``: the mocks' CRM, RCM and payer APIs and the EMR's Kipu API v3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kipu_harness import hookimpl
+from kipu_harness.clients import CrmClient, EmrClient, PayerClient, RcmClient
+from kipu_harness.transport import HttpTransport
+
+
+def _over_http(client: type) -> Any:
+    return lambda address: client(HttpTransport(address.url))
+
+
+@hookimpl
+def harness_register_drivers(register: Any) -> None:
+    register("kipu", crm=_over_http(CrmClient), emr=_over_http(EmrClient), rcm=_over_http(RcmClient),
+             payer=_over_http(PayerClient),
+             description="the APIs of kipu-harness's mocks, and Kipu's API v3 for the EMR (the default)")
