@@ -220,9 +220,12 @@ def transmitted(emr, emr_patient, service):
 
 
 @then(parsers.parse('the "{service}" item is still open, with place of service "{pos}"'))
-def still_open(emr, emr_patient, service, pos):
-    found = item(emr, emr_patient, service)
-    assert (found["status"], found["place_of_service"]) == ("open", pos)
+def still_open(emr, stays, emr_patient, service, pos):
+    def probe():
+        found = item(emr, emr_patient, service)
+        assert (found["status"], found["place_of_service"]) == ("open", pos), found
+
+    stays(probe, what=f"the {service} item is still open")
 
 
 @then(parsers.parse('the "{service}" item shows the warning "{warning}" and is transmitted'))
@@ -233,10 +236,10 @@ def warning(emr, emr_patient, service, warning):
 
 
 @then(parsers.parse('the "{service}" item shows the error "{error}" and is not transmitted'))
-def error(emr, emr_patient, service, error):
+def error(emr, stays, emr_patient, service, error):
     found = item(emr, emr_patient, service)
     assert any(error in e for e in found["errors"]), found["errors"]
-    assert found["status"] == "open"
+    stays(lambda: item(emr, emr_patient, service)["status"] == "open", what=f"the {service} item is not transmitted")
 
 
 @then(parsers.parse('the "{service}" item comes back with the error "{cause}" and the fix "{fix}"'))

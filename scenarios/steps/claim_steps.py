@@ -46,8 +46,12 @@ def calendar_units(rcm, eventually, emr_patient, count, service, day):
 
 
 @then("the RCM's Attendance Calendar is empty for the patient")
-def calendar_empty(rcm, eventually, emr_patient):
-    assert _attendance(rcm, eventually, emr_patient) == []
+def calendar_empty(rcm, eventually, stays, emr_patient):
+    def probe():
+        entries = _attendance(rcm, eventually, emr_patient)
+        assert entries == [], f"the Attendance Calendar holds {entries}"
+
+    stays(probe, what="the Attendance Calendar is empty")
 
 
 def _submit_all(rcm, user=BILLER):
@@ -127,9 +131,12 @@ def private_matched(rcm, eventually, private_patient, name):
 
 
 @then('the Work Center holds a "private pay statement" for the private-pay patient and no payer claim')
-def private_statement(rcm, eventually, private_patient):
-    mine = [c for c in rcm.claims() if c["patient_id"] == rcm_patient(rcm, private_patient, eventually).id]
-    assert [c["status"] for c in mine] == ["private pay statement"] and not any(c.get("x12") for c in mine)
+def private_statement(rcm, eventually, stays, private_patient):
+    def probe():
+        mine = [c for c in rcm.claims() if c["patient_id"] == rcm_patient(rcm, private_patient, eventually).id]
+        assert [c["status"] for c in mine] == ["private pay statement"] and not any(c.get("x12") for c in mine), mine
+
+    stays(probe, what="a private pay statement and no payer claim")
 
 
 def _entry(rcm, eventually, patient):

@@ -62,10 +62,14 @@ def emr_has_prospect_data(emr_patient, prospect):
 
 
 @then("the EMR has exactly one patient record for the prospect")
-def one_emr_record(emr, eventually, prospect):
+def one_emr_record(emr, eventually, stays, prospect):
     _pushed(emr, eventually, prospect.id)
-    matches = [p for p in emr.census() if p.raw.get("crm_prospect_id") == prospect.id]
-    assert len(matches) == 1, [m.id for m in matches]
+
+    def probe():
+        matches = [p for p in emr.census() if p.raw.get("crm_prospect_id") == prospect.id]
+        assert len(matches) == 1, [m.id for m in matches]
+
+    stays(probe, what="no second EMR patient for the prospect")
 
 
 @when("the patient is accepted in the EMR", target_fixture="emr_patient")
@@ -240,10 +244,10 @@ def diagnosis_count(emr, emr_patient, count):
 
 
 @then("the EMR patient's last name is unchanged")
-def last_name_unchanged(emr, emr_patient):
-    assert emr.get(emr_patient).last_name == emr_patient.last_name
+def last_name_unchanged(emr, stays, emr_patient):
+    stays(lambda: emr.get(emr_patient).last_name == emr_patient.last_name, what="the EMR last name is unchanged")
 
 
 @then(parsers.parse('the EMR patient\'s phone is not "{phone}"'))
-def emr_phone_not(emr, emr_patient, phone):
-    assert emr.get(emr_patient).raw["phone"] != phone
+def emr_phone_not(emr, stays, emr_patient, phone):
+    stays(lambda: emr.get(emr_patient).raw["phone"] != phone, what=f"the EMR phone is not {phone}")

@@ -176,13 +176,15 @@ def holds(rcm, eventually, emr_patient, priorities):
 
 
 @then("the RCM's Insurance Set for the patient is empty")
-def empty_set(rcm, eventually, emr_patient):
-    assert rcm_patient(rcm, emr_patient, eventually).episodes[-1].insurances == ()
+def empty_set(rcm, eventually, stays, emr_patient):
+    stays(lambda: rcm_patient(rcm, emr_patient, eventually).episodes[-1].insurances == (),
+          what="the RCM's Insurance Set is empty")
 
 
 @then(parsers.parse('the RCM\'s "{priority:Text}" insurance ID is not "{value}"', extra_types=TYPES))
-def rcm_insurance_id_not(rcm, eventually, emr_patient, priority, value):
-    assert entry(rcm, eventually, emr_patient, priority)["policy_holder"]["insurance_id"] != value
+def rcm_insurance_id_not(rcm, eventually, stays, emr_patient, priority, value):
+    stays(lambda: entry(rcm, eventually, emr_patient, priority)["policy_holder"]["insurance_id"] != value,
+          what=f"the RCM's {priority} insurance ID is not {value}")
 
 
 @then(parsers.parse("the RCM's \"{priority}\" policy holder has the patient's {field}"))
@@ -205,8 +207,9 @@ def emr_insurance(emr, emr_patient, priority):
 
 
 @then(parsers.parse("the EMR shows {count:d} insurance for the patient, from the RCM"))
-def emr_count(emr, eventually, emr_patient, count):
+def emr_count(emr, eventually, stays, emr_patient, count):
     eventually(lambda: len(emr.insurances(emr_patient)) == count, what=f"{count} insurance(s) in the EMR")
+    stays(lambda: len(emr.insurances(emr_patient)) == count, what=f"{count} insurance(s) in the EMR, not more")
     assert all(i["rcm_insurance_id"] for i in emr.insurances(emr_patient))
 
 

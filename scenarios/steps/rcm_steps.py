@@ -23,27 +23,31 @@ def rcm_patient(rcm, emr_patient, eventually):
 
 
 @then(parsers.parse('the RCM has exactly one patient for the prospect, with status "{status}"'))
-def one_for_prospect(rcm, eventually, prospect, emr_patient, status):
+def one_for_prospect(rcm, eventually, stays, prospect, emr_patient, status):
     pid = _prospect_id(prospect, emr_patient)
     found = eventually(lambda: [p for p in rcm.find_patients(crm_prospect_id=pid) if p.status == status],
                        what=f"an RCM patient with status {status}")
     _one(found, f"prospect {pid}")
-    assert len(rcm.find_patients(crm_prospect_id=pid)) == 1
+    stays(lambda: _one(rcm.find_patients(crm_prospect_id=pid), f"prospect {pid}"), what="no second RCM patient")
 
 
 @then(parsers.parse('the RCM has exactly one patient for the EMR patient, with status "{status}"'))
-def one_for_emr_patient(rcm, eventually, emr_patient, status):
+def one_for_emr_patient(rcm, eventually, stays, emr_patient, status):
     found = eventually(lambda: [p for p in rcm.find_patients(emr_patient_id=emr_patient.id) if p.status == status],
                        what=f"an RCM patient with status {status}")
     _one(found, f"EMR patient {emr_patient.id}")
-    assert len(rcm.find_patients(emr_patient_id=emr_patient.id)) == 1
+    stays(lambda: _one(rcm.find_patients(emr_patient_id=emr_patient.id), f"EMR patient {emr_patient.id}"),
+          what="no second RCM patient")
 
 
 @given("the RCM has no admitted patient for the EMR patient")
 @then("the RCM has no admitted patient for the EMR patient")
-def none_admitted(rcm, emr_patient):
-    admitted = [p for p in rcm.find_patients(emr_patient_id=emr_patient.id) if p.status == "Admitted"]
-    assert admitted == []
+def none_admitted(rcm, stays, emr_patient):
+    def probe():
+        admitted = [p for p in rcm.find_patients(emr_patient_id=emr_patient.id) if p.status == "Admitted"]
+        assert admitted == [], f"the RCM admitted EMR patient {emr_patient.id}"
+
+    stays(probe, what="the RCM has no admitted patient")
 
 
 @then(parsers.parse('the RCM patient\'s profile shows first name "{first}", last name "{last}" and birthday {dob:Date}',
@@ -62,9 +66,11 @@ def profile_shows(rcm, eventually, prospect, emr_patient, first, last, dob):
 
 @then(parsers.parse("the RCM patient has {count:d} treatment episode"))
 @then(parsers.parse("the RCM patient has {count:d} treatment episodes"))
-def episodes(rcm, eventually, emr_patient, count):
+def episodes(rcm, eventually, stays, emr_patient, count):
     eventually(lambda: len(rcm_patient(rcm, emr_patient, eventually).episodes) == count,
                what=f"{count} treatment episode(s)")
+    stays(lambda: len(rcm_patient(rcm, emr_patient, eventually).episodes) == count,
+          what=f"{count} treatment episode(s), not more")
 
 
 @then(parsers.parse('the RCM patient\'s profile phone is "{phone}"'))
@@ -74,8 +80,9 @@ def phone_is(rcm, eventually, emr_patient, phone):
 
 
 @then(parsers.parse('the RCM patient\'s profile phone is not "{phone}"'))
-def phone_is_not(rcm, eventually, emr_patient, phone):
-    assert rcm_patient(rcm, emr_patient, eventually).profile["phone"] != phone
+def phone_is_not(rcm, eventually, stays, emr_patient, phone):
+    stays(lambda: rcm_patient(rcm, emr_patient, eventually).profile["phone"] != phone,
+          what=f"the RCM phone is not {phone}")
 
 
 @then(parsers.parse('the RCM shows "{value:Text}" at "{location}"', extra_types=TYPES))
@@ -105,13 +112,14 @@ def diagnoses_are(rcm, eventually, emr_patient, codes):
 
 
 @then(parsers.parse("the RCM has {count:d} behavioral diagnoses for the patient"))
-def diagnosis_count(rcm, eventually, emr_patient, count):
+def diagnosis_count(rcm, eventually, stays, emr_patient, count):
     eventually(lambda: len(_diagnoses(rcm, emr_patient, eventually)) == count, what=f"{count} RCM diagnoses")
+    stays(lambda: len(_diagnoses(rcm, emr_patient, eventually)) == count, what=f"{count} RCM diagnoses, not more")
 
 
 @then(parsers.parse('the RCM\'s behavioral diagnoses do not include "{code}"'))
-def diagnoses_exclude(rcm, eventually, emr_patient, code):
-    assert code not in _diagnoses(rcm, emr_patient, eventually)
+def diagnoses_exclude(rcm, eventually, stays, emr_patient, code):
+    stays(lambda: code not in _diagnoses(rcm, emr_patient, eventually), what=f"{code} is not among the RCM diagnoses")
 
 
 @then("each RCM diagnosis start date is the date the EMR shows it was added")

@@ -81,8 +81,9 @@ def finalize(rcm, eventually, emr_patient, status, number, units):
 
 
 @then(parsers.parse("the RCM holds {count:d} utilization review for the patient"))
-def rcm_count(rcm, eventually, emr_patient, count):
-    assert len(rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews) == count
+def rcm_count(rcm, eventually, stays, emr_patient, count):
+    stays(lambda: len(rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews) == count,
+          what=f"{count} utilization review(s) in the RCM")
 
 
 @then(parsers.parse('the RCM holds a standalone authorization for "{service}" for the patient'))
@@ -98,8 +99,9 @@ def emr_review(emr, emr_patient):
 
 
 @then(parsers.parse("the EMR shows {count:d} utilization review for the patient, from the RCM"))
-def emr_count(emr, eventually, emr_patient, count):
+def emr_count(emr, eventually, stays, emr_patient, count):
     eventually(lambda: len(emr.utilization_reviews(emr_patient)) == count, what=f"{count} U/R in the EMR")
+    stays(lambda: len(emr.utilization_reviews(emr_patient)) == count, what=f"{count} U/R in the EMR, not more")
     assert all(r["rcm_review_id"] for r in emr.utilization_reviews(emr_patient))
 
 
