@@ -8,7 +8,7 @@ Feature: Step 2 - Patient admission (EMR to RCM)
   Scenario: A record pushed from the CRM must be accepted before it can be admitted
     Given a prospect "Fay Gold" pushed from the CRM to the EMR
     When the MR Number is generated for the patient in the EMR
-    Then the EMR refuses with status 409, naming "pre_admission_status"
+    Then the EMR refuses
     When the patient is accepted in the EMR
     Then the EMR patient is "accepted"
 
@@ -16,7 +16,7 @@ Feature: Step 2 - Patient admission (EMR to RCM)
   Scenario Outline: Sending a patient without <missing> is refused, naming what is missing
     Given an accepted EMR patient with everything an admission needs except <missing>
     When "Send to Kipu RCM" is clicked for the patient
-    Then the EMR refuses with status 409, naming "<field>"
+    Then the EMR refuses, naming "<field>"
     And the RCM has no admitted patient for the EMR patient
 
     Examples:

@@ -13,26 +13,35 @@ Feature: Systems and ownership
     When the RCM patient's phone is changed to "512-555-0100" in the RCM
     Then the EMR patient's phone is not "512-555-0100"
 
-  @REQ-SYS-03
-  Scenario Outline: The EMR refuses to write <what>, which the RCM owns
+  @REQ-SYS-03 @REQ-WF-5.4
+  Scenario Outline: The EMR does not originate <what>, which the RCM owns: nothing is stored or sent
     Given a patient admitted through the EMR
     When the EMR is asked to write the patient's <what> directly
-    Then the EMR refuses with status 403, naming "<field>"
+    Then the EMR refuses
+    And neither the EMR nor the RCM holds any <what> for the patient
 
     Examples:
-      | what                | field              |
-      | insurance           | insurance          |
-      | utilization review  | utilization_review |
+      | what               |
+      | insurance          |
+      | utilization review |
+      | eligibility result |
+      | claim              |
 
   @REQ-SYS-04
-  Scenario Outline: Payers cannot be created in the <system>
-    When the <system> is asked to create a payer named "Blue Harbor Health"
-    Then the <system> refuses with status 403, naming "<field>"
+  Scenario Outline: The <system> offers no way to <change> a payer of the RCM's payer list
+    Given the RCM user adds a new payer "Blue Harbor Health" with payer ID "BHH02"
+    When the <system> is asked to <change> a payer, naming it "Harbor Point Health"
+    Then the <system> refuses
+    And the RCM's payer list has the new payer "Blue Harbor Health" and no payer "Harbor Point Health"
 
     Examples:
-      | system | field |
-      | CRM    | payer |
-      | EMR    | payor |
+      | system | change |
+      | CRM    | create |
+      | CRM    | rename |
+      | CRM    | delete |
+      | EMR    | create |
+      | EMR    | rename |
+      | EMR    | delete |
 
   @REQ-SYS-05
   Scenario: Sending the same patient again and again never duplicates it in the RCM

@@ -58,6 +58,12 @@ class CrmClient:
         """Only the RCM manages payers (SYS-04): a conforming CRM refuses this."""
         return _ok(self.http.request("POST", "/crm/payers", json_body={"name": name}))
 
+    def edit_payer(self, payer_id: int, **fields: Any) -> Any:
+        return _ok(self.http.request("PATCH", f"/crm/payers/{payer_id}", json_body=fields))
+
+    def delete_payer(self, payer_id: int) -> Any:
+        return _ok(self.http.request("DELETE", f"/crm/payers/{payer_id}"))
+
 
 def _prospect(data: dict[str, Any]) -> Prospect:
     return Prospect(id=data["id"], first_name=data["first_name"], last_name=data["last_name"],
@@ -134,6 +140,22 @@ class EmrClient:
     def create_payor(self, name: str) -> Any:
         """Only the RCM manages payers (SYS-04): a conforming EMR refuses this."""
         return _ok(self.http.request("POST", "/api/settings/payors", json_body={"name": name}))
+
+    def edit_payor(self, payer_id: int, **fields: Any) -> Any:
+        return _ok(self.http.request("PATCH", f"/api/settings/payors/{payer_id}", json_body=fields))
+
+    def delete_payor(self, payer_id: int) -> Any:
+        return _ok(self.http.request("DELETE", f"/api/settings/payors/{payer_id}"))
+
+    def write_eligibility(self, patient: Patient, **fields: Any) -> Any:
+        """Eligibility belongs to the RCM (SYS-03): a conforming EMR refuses a direct write."""
+        body = {"document": {"recipient_id": self.recipient_id, "data": fields}}
+        return _ok(self.http.request("POST", f"/api/patients/{patient.id}/eligibility", json_body=body))
+
+    def create_claim(self, patient: Patient, **fields: Any) -> Any:
+        """Claims are made in the RCM's Work Center (SYS-03, WF-5.4): a conforming EMR refuses."""
+        body = {"document": {"recipient_id": self.recipient_id, "data": fields}}
+        return _ok(self.http.request("POST", f"/api/patients/{patient.id}/claims", json_body=body))
 
     def write_insurance(self, patient: Patient, **fields: Any) -> Any:
         """Insurance belongs to the RCM (SYS-03): a conforming EMR refuses a direct write."""
@@ -296,11 +318,16 @@ class RcmClient:
         return _ok(self.http.request("POST", "/rcm/attendance/submit", json_body={"entry_ids": entry_ids},
                                      headers={"X-Kipu-User": user}))
 
-    def create_claims(self, user: str) -> list[dict[str, Any]]:
-        return _ok(self.http.request("POST", "/rcm/work_center/claims", headers={"X-Kipu-User": user}))["claims"]
+    def create_claims(self, user: str, patient_id: int | None = None) -> list[dict[str, Any]]:
+        """Claims for the submitted treatments: of one RCM patient, or (None) of everyone."""
+        params = {"patient_id": patient_id} if patient_id is not None else None
+        return _ok(self.http.request("POST", "/rcm/work_center/claims", params=params,
+                                     headers={"X-Kipu-User": user}))["claims"]
 
-    def claims(self) -> list[dict[str, Any]]:
-        return _ok(self.http.request("GET", "/rcm/work_center/claims"))["claims"]
+    def claims(self, patient_id: int | None = None) -> list[dict[str, Any]]:
+        """The Work Center's claims: of one RCM patient, or (None) all of them."""
+        params = {"patient_id": patient_id} if patient_id is not None else None
+        return _ok(self.http.request("GET", "/rcm/work_center/claims", params=params))["claims"]
 
     # -- through a Manage Insurance / Manage Review window from the EMR ------------------------
     def window(self, window: "Window", path: str = "", method: str = "GET", **fields: Any) -> Any:

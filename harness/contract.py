@@ -159,6 +159,8 @@ class CrmDriver(Protocol):
     def create_opportunity(self, prospect_id: int, **fields: Any) -> TreatmentOpportunity: """(WF-1.3)"""
     def push_to_emr(self, opportunity_id: int) -> TreatmentOpportunity: """Push it to the EMR (WF-1.4)."""
     def create_payer(self, name: str) -> Any: """Try to create a payer: a conforming CRM refuses (SYS-04)."""
+    def edit_payer(self, payer_id: int, **fields: Any) -> Any: """Try to change an RCM payer: refused (SYS-04)."""
+    def delete_payer(self, payer_id: int) -> Any: """Try to delete an RCM payer: refused (SYS-04)."""
 
 
 @runtime_checkable
@@ -188,6 +190,10 @@ class EmrDriver(Protocol):
     def write_insurance(self, patient: Patient, **fields: Any) -> Any: """Must be refused (SYS-03)."""
     def write_utilization_review(self, patient: Patient, **fields: Any) -> Any: """Must be refused (SYS-03)."""
     def create_payor(self, name: str) -> Any: """Must be refused (SYS-04)."""
+    def edit_payor(self, payer_id: int, **fields: Any) -> Any: """Must be refused (SYS-04)."""
+    def delete_payor(self, payer_id: int) -> Any: """Must be refused (SYS-04)."""
+    def write_eligibility(self, patient: Patient, **fields: Any) -> Any: """Must be refused (SYS-03)."""
+    def create_claim(self, patient: Patient, **fields: Any) -> Any: """Must be refused (SYS-03, WF-5.4)."""
     def care_levels(self) -> list[dict[str, Any]]: """Levels of care with their days of the week (AUTH-11)."""
     def add_care_level(self, name: str, days: dict[str, bool]) -> dict[str, Any]: """(AUTH-11)"""
     def billable_templates(self) -> list[dict[str, Any]]: """Group Session / Evaluation templates (SET-06)."""

@@ -9,6 +9,7 @@ from .steps.claim_steps import *  # noqa: F401,F403
 from .steps.crm_steps import *  # noqa: F401,F403  (step definitions are fixtures)
 from .steps.emr_steps import *  # noqa: F401,F403
 from .steps.insurance_steps import *  # noqa: F401,F403
+from .steps.ownership_steps import *  # noqa: F401,F403
 from .steps.rcm_steps import *  # noqa: F401,F403
 from .steps.review_steps import *  # noqa: F401,F403
 from .steps.shared_steps import *  # noqa: F401,F403

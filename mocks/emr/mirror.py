@@ -162,6 +162,22 @@ refusal(mirror, ("post",), "/patients/<id:patient_id>/ur", PatientPath, _REVIEW,
 refusal(mirror, ("put", "delete"), "/patients/<id:patient_id>/ur/<id:review_id>", ReviewPath, _REVIEW, _review)
 
 
+def _eligibility() -> None:
+    raise ApiError(403, "eligibility is owned by the RCM",
+                   [Problem("eligibility", "is checked and reviewed in the RCM: use Manage Insurance")])
+
+
+def _claim() -> None:
+    raise ApiError(403, "claims are made in the RCM",
+                   [Problem("claim", "is created in the RCM's Work Center from transmitted charges")])
+
+
+refusal(mirror, ("post",), "/patients/<id:patient_id>/eligibility", PatientPath,
+        "Refused with 403: eligibility is checked in the RCM (SYS-03)", _eligibility)
+refusal(mirror, ("post",), "/patients/<id:patient_id>/claims", PatientPath,
+        "Refused with 403: claims are made in the RCM's Work Center (SYS-03, WF-5.4)", _claim)
+
+
 # -- reads -----------------------------------------------------------------------------------------
 
 @mirror.get("/patients/<id:patient_id>/ur", responses=answers(200, PatientReviewsOut, 400))

@@ -7,7 +7,6 @@ from pytest_bdd import given, parsers, then, when
 from kipu_harness.synthetic import demographics
 
 from ..vocabulary import TYPES, PersonName
-from .shared_steps import attempt
 
 
 def _create(crm, fake, name: str, dob: str | None = None):
@@ -70,8 +69,3 @@ def opportunity_state(crm, prospect, status, level):
     opportunities = crm.get_prospect(prospect.id).opportunities
     assert len(opportunities) == 1, opportunities
     assert (opportunities[0].status, opportunities[0].level_of_care) == (status, level)
-
-
-@when(parsers.parse('the CRM is asked to create a payer named "{name}"'))
-def crm_creates_payer(crm, refusals, name):
-    attempt(refusals, "CRM", lambda: crm.create_payer(name))

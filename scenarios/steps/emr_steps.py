@@ -57,7 +57,7 @@ def emr_record_for_prospect(emr, eventually, prospect, status):
 
 @then("the EMR patient has the prospect's name and date of birth")
 def emr_has_prospect_data(emr_patient, prospect):
-    assert (emr_patient.first_name, emr_patient.last_name, emr_patient.raw["dob"]) == (
+    assert (emr_patient.first_name, emr_patient.last_name, emr_patient.dob) == (
         prospect.first_name, prospect.last_name, prospect.dob)
 
 
@@ -66,7 +66,7 @@ def one_emr_record(emr, eventually, stays, prospect):
     _pushed(emr, eventually, prospect.id)
 
     def probe():
-        matches = [p for p in emr.census() if p.raw.get("crm_prospect_id") == prospect.id]
+        matches = [p for p in emr.census() if p.crm_prospect_id == prospect.id]
         assert len(matches) == 1, [m.id for m in matches]
 
     stays(probe, what="no second EMR patient for the prospect")
@@ -123,7 +123,7 @@ def started_in(crm, emr, fake, eventually, name, dob, origin):
       target_fixture="emr_patient")
 def complete(emr, fake, emr_patient, code):
     data = demographics(fake, first=emr_patient.first_name, last=emr_patient.last_name,
-                        middle=emr_patient.middle_name or "", dob=emr_patient.raw["dob"])
+                        middle=emr_patient.middle_name or "", dob=emr_patient.dob)
     return emr.add_diagnosis(emr.update_patient(emr_patient, **data), code)
 
 
@@ -140,7 +140,7 @@ def admitted(emr, rcm, fake, eventually):
 @when("the MR Number is generated for the patient in the EMR", target_fixture="emr_patient")
 def generate_mr(emr, refusals, emr_patient, emr_replies):
     patient = attempt(refusals, "EMR", lambda: emr.action(emr_patient, "mr_number"), emr_patient)
-    emr_replies.append(emr.last_extra)
+    emr_replies.append(emr.last_send())
     return patient
 
 
@@ -213,29 +213,18 @@ def discharge(emr, emr_patient, when):
     return emr.discharge(emr_patient, when)
 
 
-@when(parsers.parse("the EMR is asked to write the patient's {what} directly"))
-def write_rcm_owned(emr, refusals, emr_patient, what):
-    write = {"insurance": emr.write_insurance, "utilization review": emr.write_utilization_review}[what]
-    attempt(refusals, "EMR", lambda: write(emr_patient, policy_no="X1"), None)
-
-
-@when(parsers.parse('the EMR is asked to create a payer named "{name}"'))
-def emr_creates_payer(emr, refusals, name):
-    attempt(refusals, "EMR", lambda: emr.create_payor(name), None)
-
-
 # -- what the EMR shows --------------------------------------------------------------------------
 
 @then(parsers.parse('the EMR reports the patient was not sent because "{field}" is missing'))
 def not_sent(emr_replies, field):
-    rcm = emr_replies[-1].get("rcm", {})
-    assert rcm.get("sent") is False, emr_replies[-1]
+    rcm = emr_replies[-1]
+    assert rcm.get("sent") is False, rcm
     assert field in {p["field"] for p in rcm["missing"]}, rcm["missing"]
 
 
 @then("the EMR shows the patient connected to the RCM")
 def connected(emr, emr_patient):
-    assert emr.get(emr_patient).raw["rcm_connection"]["connected"] is True
+    assert emr.get(emr_patient).rcm_connected is True
 
 
 @then(parsers.parse("the EMR patient has {count:d} diagnoses"))
@@ -250,4 +239,4 @@ def last_name_unchanged(emr, stays, emr_patient):
 
 @then(parsers.parse('the EMR patient\'s phone is not "{phone}"'))
 def emr_phone_not(emr, stays, emr_patient, phone):
-    stays(lambda: emr.get(emr_patient).raw["phone"] != phone, what=f"the EMR phone is not {phone}")
+    stays(lambda: emr.get(emr_patient).phone != phone, what=f"the EMR phone is not {phone}")

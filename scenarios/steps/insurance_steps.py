@@ -41,7 +41,7 @@ def insurance_body(rcm, fake, emr_patient, priority, payer, relationship, member
     holder = {"relationship": relationship, "insurance_id": member_id or policy["insurance_id"],
               "plan_name": policy["plan_name"]}
     if relationship != "Self":
-        holder.update(fake.subscriber(relationship, dt.date.fromisoformat(emr_patient.raw["dob"])))
+        holder.update(fake.subscriber(relationship, dt.date.fromisoformat(emr_patient.dob)))
     return {"priority": priority, "payer": payer_id(rcm, payer), "effective_date": "2026-01-01", "policy_holder": holder}
 
 
@@ -190,12 +190,13 @@ def rcm_insurance_id_not(rcm, eventually, stays, emr_patient, priority, value):
 @then(parsers.parse("the RCM's \"{priority}\" policy holder has the patient's {field}"))
 def self_holder(emr, rcm, eventually, emr_patient, priority, field):
     holder = entry(rcm, eventually, emr_patient, priority)["policy_holder"]
-    patient = emr.get(emr_patient).raw
+    patient = emr.get(emr_patient)
     if field == "SSN (Subscriber)":
-        assert holder["ssn"] == patient["ssn"]
+        assert holder["ssn"] == patient.ssn
     else:
-        assert holder["address"] == {"address": patient["address_street"], "city": patient["address_city"],
-                                     "state": patient["state"], "zip_code": patient["address_zip"]}
+        home = patient.address
+        assert holder["address"] == {"address": home.street, "city": home.city, "state": home.state,
+                                     "zip_code": home.zip}
 
 
 # -- the EMR's mirror -----------------------------------------------------------------------------
@@ -222,12 +223,12 @@ def emr_priorities(emr, eventually, emr_patient, priorities):
 
 @then(parsers.parse('the EMR\'s "{priority:Text}" insurance shows "{value:Text}" as "{field}"', extra_types=TYPES))
 def emr_shows(emr, rcm, eventually, emr_patient, priority, value, field):
-    patient = emr.get(emr_patient).raw
+    patient = emr.get(emr_patient)
+    home = patient.address
     expected = {
-        "(the patient's SSN)": patient["ssn"],
-        "(the patient's address)": f"{patient['address_street']}, {patient['address_city']}, "
-                                   f"{patient['state']} {patient['address_zip']}",
-        "(the patient's birth sex)": patient["gender"],
+        "(the patient's SSN)": patient.ssn,
+        "(the patient's address)": f"{home.street}, {home.city}, {home.state} {home.zip}",
+        "(the patient's birth sex)": patient.gender,
     }.get(value, value)
     if value == "(the RCM's insurance ID)":
         expected = entry(rcm, eventually, emr_patient, priority.lower())["policy_holder"]["insurance_id"]

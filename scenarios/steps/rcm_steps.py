@@ -8,7 +8,7 @@ from ..vocabulary import TYPES, rcm_location
 
 
 def _prospect_id(prospect, emr_patient):
-    return prospect.id if prospect else emr_patient.raw["crm_prospect_id"]
+    return prospect.id if prospect else emr_patient.crm_prospect_id
 
 
 def _one(patients, what):

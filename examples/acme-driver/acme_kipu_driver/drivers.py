@@ -115,6 +115,12 @@ class AcmeCrm:
         # Acme's CRM has no payer screen and no payer endpoint: that is how it obeys SYS-04.
         raise NotOffered("create a payer in Acme's CRM")
 
+    def edit_payer(self, payer_id: int, **fields: Any) -> Any:
+        raise NotOffered("change a payer in Acme's CRM")
+
+    def delete_payer(self, payer_id: int) -> Any:
+        raise NotOffered("delete a payer in Acme's CRM")
+
 
 def _prospect(lead: dict[str, Any]) -> Prospect:
     person = _back(lead, LEAD_FIELDS)
