@@ -62,10 +62,11 @@ class Patient:
         return f"/rcm/patients/{self.rcm_id}/episodes/1"
 
 
-def admitted(m: Mocks, *, insured: bool = True) -> Patient:
+def admitted(m: Mocks, *, insured: bool = True, payer: str = "Aetna") -> Patient:
     """Made ready for billing as charge_steps._ready_for_billing does: an admitted patient (the
-    A01 reached the RCM), the Aetna payer, a primary self insurance unless ``insured`` is False, a
-    Residential U/R and an Individual Therapy 60 standalone authorization for March 2026."""
+    A01 reached the RCM), a new payer (Aetna; another name for a second patient), a primary self
+    insurance unless ``insured`` is False, a Residential U/R and an Individual Therapy 60
+    standalone authorization for March 2026."""
     response = m.emr.post("/_mock/clock", json={"now": PINNED})
     assert response.status_code == 200
     response = m.emr.post("/api/patients", json={"document": {"recipient_id": "t", "data": COMPLETE}})
@@ -76,7 +77,7 @@ def admitted(m: Mocks, *, insured: bool = True) -> Patient:
     assert response.status_code == 200 and response.get_json()["rcm"]["sent"] is True, response.get_json()
     found = m.rcm.get(f"/rcm/patients?emr_patient_id={emr_id}").get_json()["patients"]
     assert len(found) == 1, found
-    response = m.rcm.post("/rcm/payers", json={"name": "Aetna", "payer_id": "60054", "phone": "800-872-3862"})
+    response = m.rcm.post("/rcm/payers", json={"name": payer, "payer_id": "60054", "phone": "800-872-3862"})
     assert response.status_code == 201, response.get_json()
     patient = Patient(emr_id, found[0]["id"], response.get_json()["payer"]["id"])
     if insured:

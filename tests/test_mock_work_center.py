@@ -242,3 +242,51 @@ def test_each_line_of_a_claim_is_billed_under_its_own_rendering_provider(mocks):
         nm1 = [s for s in segments(claim["x12"]) if s[:2] == ["NM1", "82"]]
         billed = {s[9] for s in nm1}
         assert billed == {line["rendering_provider"] for line in claim["lines"]}, (billed, claim["lines"])
+
+
+# -- one patient's claims; a claim rule for one payer (issue 8: each scenario owns its data) ------
+
+def _claims(m, query: str = "") -> list[dict]:
+    response = m.rcm.get(f"/rcm/work_center/claims{query}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["claims"]
+
+
+def test_claims_are_made_and_listed_for_one_patient(mocks):
+    a, b = admitted(mocks), admitted(mocks, payer="Cigna")
+    attend(mocks, a, "Group Therapy")
+    attend(mocks, b, "Group Therapy")
+    transmit(mocks)
+    submit(mocks)
+    response = mocks.rcm.post(f"/rcm/work_center/claims?patient_id={a.rcm_id}", headers=BILLER)
+    assert response.status_code == 201, response.get_json()
+    assert [c["patient_id"] for c in response.get_json()["claims"]] == [a.rcm_id]
+    # b's treatment was left for b's biller: still submitted, on no claim.
+    assert {e["patient_id"]: e["status"] for e in entries(mocks)} == {a.rcm_id: "claimed", b.rcm_id: "submitted"}
+    assert [c["patient_id"] for c in _claims(mocks, f"?patient_id={a.rcm_id}")] == [a.rcm_id]
+    assert _claims(mocks, f"?patient_id={b.rcm_id}") == []
+    named = refused(mocks.rcm.post(f"/rcm/work_center/claims?patient_id={a.rcm_id}", headers=BILLER), 409,
+                    {"attendance"})
+    assert "submit" in named["attendance"]
+    response = mocks.rcm.post(f"/rcm/work_center/claims?patient_id={b.rcm_id}", headers=BILLER)
+    assert [c["patient_id"] for c in response.get_json()["claims"]] == [b.rcm_id]
+    assert sorted(c["patient_id"] for c in _claims(mocks)) == sorted([a.rcm_id, b.rcm_id])  # no filter: all
+
+
+def test_a_claim_rule_for_a_payer_changes_only_that_payers_claims(mocks):
+    a, b = admitted(mocks), admitted(mocks, payer="Cigna")
+    before = everything(mocks.suite)
+    named = refused(mocks.rcm.post("/rcm/claim_rules", json={"name": "GT for nobody", "procedure_code": "90853",
+                                                             "add_modifier": "GT", "payer": 999}), 409, {"payer"})
+    assert "999" in named["payer"]
+    assert everything(mocks.suite) == before
+    for rule in ({"name": "GT for A", "procedure_code": "90853", "add_modifier": "GT", "payer": a.payer_id},
+                 {"name": "HQ for all", "procedure_code": "90853", "add_modifier": "HQ"}):
+        response = mocks.rcm.post("/rcm/claim_rules", json=rule)
+        assert response.status_code == 201 and response.get_json()["claim_rule"]["payer"] == rule.get("payer")
+    attend(mocks, a, "Group Therapy")
+    attend(mocks, b, "Group Therapy")
+    claims = {c["patient_id"]: c for c in bill_everything(mocks)}
+    assert {p: c["lines"][0]["modifiers"] for p, c in claims.items()} == {a.rcm_id: ["GT", "HQ"], b.rcm_id: ["HQ"]}
+    sv1 = {p: [s[1] for s in segments(c["x12"]) if s[0] == "SV1"] for p, c in claims.items()}
+    assert sv1 == {a.rcm_id: ["HC:90853:GT:HQ"], b.rcm_id: ["HC:90853:HQ"]}

@@ -116,10 +116,18 @@ def edit_billing_settings(body: BillingSettingsChange):
     return jsonify({"billing_settings": settings})
 
 
-@billing.post("/claim_rules", responses=answers(201, ClaimRuleOut))
+@billing.post("/claim_rules", responses=answers(201, ClaimRuleOut, 409))
 def add_claim_rule(body: ClaimRuleIn):
-    """Add a claim rule: a modifier on the lines of a procedure code (BAT-09: modifiers come from here)"""
-    rule, _ = ctx().write(lambda tx: tx.insert("claim_rule", body.model_dump()), kind="claim_rule")
+    """Add a claim rule: a modifier on the lines of a procedure code, on one payer's claims or every payer's (BAT-09:
+    modifiers come from here); a payer not on the payer list is a 409"""
+
+    def change(tx):
+        if body.payer is not None and tx.get("payer", body.payer) is None:
+            raise ApiError(409, "invalid claim rule",
+                           [Problem("payer", f"no payer with id {body.payer} in the RCM's payer list")])
+        return tx.insert("claim_rule", body.model_dump())
+
+    rule, _ = ctx().write(change, kind="claim_rule")
     return {"claim_rule": rule}, 201
 
 

@@ -144,6 +144,9 @@ class ClaimRuleIn(Body):
                          what="a CPT or HCPCS code (5 letters or digits)", example="90837")
     add_modifier: text(2, required=True, pattern=r"^[A-Z0-9]{2}$",  # type: ignore[valid-type]
                        what="a modifier (2 letters or digits)", example="GT")
+    payer: integer(minimum=1) = Field(  # type: ignore[valid-type]
+        None, examples=[1], description="the id of a payer of the RCM's payer list: the rule applies only to claims to "
+                                        "that payer (an RCM's claim rules are per payer); none: to every payer claim")
 
 
 class ClaimRule(Record):
@@ -151,6 +154,7 @@ class ClaimRule(Record):
     name: str
     procedure_code: str
     add_modifier: str
+    payer: int | None = Field(None, description="the payer whose claims it applies to; none: every payer's")
 
 
 class ClaimRuleOut(BaseModel):
@@ -290,6 +294,10 @@ class ClaimLine(Record):
     service_date: str
     rendering_provider: str
     service: str
+
+
+class ClaimsQuery(Query):
+    patient_id: QueryId = Field(None, json_schema_extra=_unset, description="only this RCM patient's claims")
 
 
 class Claim(Record):

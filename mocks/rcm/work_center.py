@@ -19,7 +19,7 @@ from kipu_harness.wire.x12.envelope import Envelope
 
 from ..common.base import ApiError, SystemContext, ctx, require_role
 from ..common.routes import answers, blueprint
-from .billing_schemas import BillingUser, ClaimsOut
+from .billing_schemas import BillingUser, ClaimsOut, ClaimsQuery
 from .insurance import episode_of
 
 work_center = blueprint("work_center", __name__, "/rcm/work_center", "work center",
@@ -31,24 +31,30 @@ GENDERS = {"Female": "F", "Male": "M"}
 
 
 @work_center.get("/claims", responses=answers(200, ClaimsOut))
-def claims():
-    """The Work Center's claims and private-pay statements, with the 837 sent and its 999 and 277CA (WF-5.4)"""
+def claims(query: ClaimsQuery):
+    """The Work Center's claims and private-pay statements, with the 837 sent and its 999 and 277CA (WF-5.4)
+
+    ``patient_id``: only that RCM patient's, as the Work Center's patient filter shows them.
+    """
     with ctx().store.read() as tx:
-        return jsonify({"claims": tx.all("claim")})
+        found = tx.all("claim") if query.patient_id is None else tx.find("claim", patient_id=query.patient_id)
+        return jsonify({"claims": found})
 
 
 @work_center.post("/claims", responses=answers(201, ClaimsOut, 403, 409))
-def create_claims(header: BillingUser):
+def create_claims(header: BillingUser, query: ClaimsQuery):
     """Create and send claims for every submitted treatment not yet on one; needs the billing role (WF-5.4, SET-05)
 
     One claim per patient, episode, claim format (the RCM service's: BAT-11), pay type and
     rendering provider; a private-pay patient gets a statement and no payer claim (PROC-07).
-    Nothing submitted to bill: 409.
+    ``patient_id``: only that RCM patient's treatments, so one biller's work does not bill
+    another's. Nothing submitted to bill: 409.
     """
     context = ctx()
     with context.store.transaction() as tx:
         require_role(tx)
-        entries = [e for e in tx.all("attendance") if e["status"] == "submitted"]
+        entries = [e for e in tx.all("attendance") if e["status"] == "submitted"
+                   and query.patient_id in (None, e["patient_id"])]
         groups: dict[tuple, list[dict[str, Any]]] = {}
         for entry in entries:
             service = tx.get("rcm_service", entry["service_id"])
@@ -74,7 +80,8 @@ def _draft(tx, context: SystemContext, key: tuple, rows: list[dict[str, Any]]) -
         entry = tx.get("attendance", row["id"])
         entry["status"] = "claimed"
         tx.put("attendance", entry)
-    lines = _lines(tx, rows)
+    primary = _primary(episode) if pay_type == "insurance" else None
+    lines = _lines(tx, rows, primary["payer"]["id"] if primary else None)
     record["lines"] = [{**line, "charge": str(line["charge"]), "service_date": line["service_date"].isoformat()}
                        for line in lines]
     if pay_type == "private":
@@ -88,11 +95,18 @@ def _draft(tx, context: SystemContext, key: tuple, rows: list[dict[str, Any]]) -
     return {"record": record, "claim": claim}
 
 
-def _lines(tx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _primary(episode: dict[str, Any]) -> dict[str, Any]:
+    """The insurance a payer claim goes to: the first by priority."""
+    return sorted(episode["intake"]["insurance"]["insurance_set"]["insurances"],
+                  key=lambda i: ("primary", "secondary", "tertiary").index(i["priority"]))[0]
+
+
+def _lines(tx, rows: list[dict[str, Any]], payer_id: int | None) -> list[dict[str, Any]]:
     """BAT-10: one unit per charge; N of the same service on one day become one line of N units.
-    Modifiers come only from the RCM service and claim rules (BAT-09)."""
+    Modifiers come only from the RCM service and claim rules (BAT-09): a rule for a payer only on
+    that payer's claims, a rule for none on every payer claim."""
     counted = Counter((r["service_id"], r["date_of_service"], r["service_profile"], r["rendering_provider"]) for r in rows)
-    rules = tx.all("claim_rule")
+    rules = [r for r in tx.all("claim_rule") if r.get("payer") in (None, payer_id)]
     lines = []
     for (service_id, day, profile, provider), units in sorted(counted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         service = tx.get("rcm_service", service_id)
@@ -113,8 +127,7 @@ def build_claim(tx, number: int, patient, episode, claim_format: str, lines, row
     provider_npi = lines[0]["rendering_provider"]
     provider = next(p for p in tx.all("provider") if p["npi"] == provider_npi)
     rendering = x12.Provider(provider["name"], provider["npi"])
-    insurance = sorted(episode["intake"]["insurance"]["insurance_set"]["insurances"],
-                       key=lambda i: ("primary", "secondary", "tertiary").index(i["priority"]))[0]
+    insurance = _primary(episode)
     holder, profile = insurance["policy_holder"], patient["profile"]
     intake = episode["intake"]
     patient_address = x12.Address(intake["patient_profile"].get("address") or "", intake["patient_profile"].get("city") or "",
