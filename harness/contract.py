@@ -227,11 +227,16 @@ class RcmDriver(Protocol):
                            review_id: int | None = None, **fields: Any) -> ReviewRow:
         """A U/R (``utilization_reviews``) or a standalone authorization (``standalone_authorizations``)."""
     def services(self) -> list[dict[str, Any]]: """RCM services with their codes (SET-01)."""
-    def add_claim_rule(self, **fields: Any) -> dict[str, Any]: """A claim rule (BAT-09)."""
+    def add_claim_rule(self, **fields: Any) -> dict[str, Any]:
+        """A claim rule (BAT-09): ``name``, ``procedure_code``, ``add_modifier``, and ``payer`` (a payer id) so
+        that it applies only to that payer's claims and changes nothing another scenario observes."""
     def attendance(self, patient_id: int | None = None) -> list[TreatmentRow]: """The Attendance Calendar."""
     def submit_for_billing(self, entry_ids: list[int], user: str) -> Any: """(WF-5.3)"""
-    def create_claims(self, user: str) -> list[ClaimRow]: """Create claims in the Work Center (WF-5.4)."""
-    def claims(self) -> list[ClaimRow]: """The Work Center's claims."""
+    def create_claims(self, user: str, patient_id: int | None = None) -> list[ClaimRow]:
+        """Create claims in the Work Center (WF-5.4) for one RCM patient's submitted treatments (the
+        suite always names its own patient: other work on a shared system is not its to bill)."""
+    def claims(self, patient_id: int | None = None) -> list[ClaimRow]:
+        """The claims made for one RCM patient (``patient_id``), as the Work Center's patient filter shows them."""
     def window(self, window: Any, path: str = "", method: str = "GET", **fields: Any) -> Any:
         """Act inside a Manage Insurance / Manage Review window opened from the EMR (WF-3.1, WF-4.1)."""
 
