@@ -97,3 +97,14 @@ def test_an_unknown_driver_name_is_one_line(tmp_path):
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert "driver = 'acmee'" in line and "known: acme, kipu" in line, line
+
+
+def test_docs_contract_names_every_operation():
+    from pathlib import Path
+
+    from kipu_harness.contract import DRIVERS
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "contract.md").read_text()
+    missing = [f"{system}.{name}" for system, protocol in DRIVERS.items() for name, member in vars(protocol).items()
+               if not name.startswith("_") and callable(member) and f"`{name}(" not in text and f"`{name}`" not in text]
+    assert missing == []
