@@ -85,7 +85,7 @@ def test_a_driver_short_of_the_contract_is_one_line(tmp_path):
                           env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
     assert done.returncode == 2, done.stdout + done.stderr
     [line] = done.stderr.strip().splitlines()
-    assert "driver = 'half'" in line and "lacks 5 operation(s)" in line and "push_to_emr" in line, line
+    assert "driver = 'half'" in line and "lacks 7 operation(s)" in line and "push_to_emr" in line, line
 
 
 def test_an_unknown_driver_name_is_one_line(tmp_path):
