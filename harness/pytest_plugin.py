@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from .catalogue import TAG, check_traceability, load_catalogue, tags_in_features
-from .reports import RunResult, ScenarioResult
+from .catalogue import TAG, check_traceability, load_catalogue, scenarios_in_features, tags_in_features
+from .reports import RunResult, ScenarioResult, summary_lines
 from .target import (CAPABILITIES, Profile, Target, TargetOptions, check_systems, collect_targets, preflight_error,
                      preflight_lines)
 
@@ -25,6 +25,9 @@ class _RunState:
         self.target_name = "not started"
         self.pm = None  # the run's plugin manager, with --kipu-plugin and --kipu-block applied
         self.profile: Profile | None = None
+        self.tagged: list = []  # every scenario of the feature files that names a requirement
+        self.collected: set[tuple[str, str] | None] = set()  # (feature file, scenario) of each collected one
+        self.deselected: set[str] = set()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -144,6 +147,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ids = _requirements(item)
         if ids:
             state.scenarios[item.nodeid] = (item.name, ids)
+            state.collected.add(_feature_scenario(item))
     for item in items:
         for mark in item.iter_markers("needs"):
             if mark.args[0] not in CAPABILITIES:
@@ -156,7 +160,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     features = Path(config.getini("kipu_features_dir") or DEFAULT_FEATURES)
     if not features.is_absolute():
         features = config.rootpath / features
-    problems = check_traceability(known, tags_in_features(features)) if features.is_dir() else []
+    state.tagged = scenarios_in_features(features) if features.is_dir() else []
+    problems = check_traceability(known, tags_in_features(state.tagged)) if features.is_dir() else []
     problems += [f"a scenario names {rid}, which is not in the requirement catalogue" for rid in unknown]
     if problems:
         raise pytest.UsageError("requirement traceability:\n  " + "\n  ".join(dict.fromkeys(problems)))
@@ -316,34 +321,48 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     return report
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """A deselected scenario is *not run* for its requirements, whoever deselected it (-k, -m, ...)."""
+    state = items[0].config.stash.get(_STATE, None) if items else None
+    for item in items if state else ():
+        if ids := _requirements(item):
+            state.scenarios.setdefault(item.nodeid, (item.name, ids))
+            state.collected.add(_feature_scenario(item))
+            state.deselected.add(item.nodeid)
+
+
+def _feature_scenario(item: pytest.Item) -> tuple[str, str] | None:
+    """(feature file, scenario name) of a pytest-bdd item, to tell which tagged scenarios a run left out."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry as templates
+
+    template = templates.get(getattr(item, "function", None))
+    return (str(Path(template.feature.filename).resolve()), template.name) if template else None
+
+
 def _result(config: pytest.Config) -> RunResult | None:
     state = config.stash.get(_STATE, None)
     if not state or not state.outcomes:
         return None
-    scenarios = tuple(
-        ScenarioResult(nodeid, state.scenarios[nodeid][0], state.scenarios[nodeid][1], outcome, detail)
-        for nodeid, (outcome, detail) in state.outcomes.items()
-    )
-    return RunResult(state.target_name, scenarios, catalogue(config))
+    scenarios = [ScenarioResult(nodeid, state.scenarios[nodeid][0], state.scenarios[nodeid][1], outcome, detail)
+                 for nodeid, (outcome, detail) in state.outcomes.items()]
+    # What the run left out counts against "proved": deselected items, and tagged scenarios of the
+    # feature files that were not collected at all (when every collected item can be traced to one).
+    scenarios += [ScenarioResult(nodeid, name, ids, "not run", "deselected" if nodeid in state.deselected else "")
+                  for nodeid, (name, ids) in state.scenarios.items() if nodeid not in state.outcomes]
+    if None not in state.collected:
+        scenarios += [ScenarioResult("", s.label, s.requirements, "not run", "not collected in this run")
+                      for s in state.tagged if (str(s.feature), s.name) not in state.collected]
+    return RunResult(state.target_name, tuple(scenarios), catalogue(config))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     result = _result(config)
     if result is None:
         return
-    marks = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "not run": "--", "planned": ".."}
     tr = terminalreporter
     tr.section(f"requirements ({result.target})")
-    rows = result.by_requirement()
-    for start in range(0, len(rows), 6):
-        tr.write_line("  ".join(f"{r.requirement.id:<9}{marks[r.outcome]:<5}" for r in rows[start:start + 6]))
-    counts = result.counts()
-    legend = "  (.. = planned, not yet in the suite)" if counts.get("planned") else ""
-    tr.write_line(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + legend)
-    for row in rows:
-        for s in row.scenarios:
-            if s.outcome in ("failed", "skipped") and s.detail:
-                tr.write_line(f"{row.requirement.id} {s.outcome}: {s.name}: {s.detail}")
+    for line in summary_lines(result):
+        tr.write_line(line)
     directory = config.getoption("kipu_reports")
     if directory:
         tr.write_line(f"requirement reports: {Path(directory) / 'requirements.md'}")

@@ -1,4 +1,14 @@
-"""The outcome of a conformance run, per scenario and per requirement."""
+"""The outcome of a conformance run, per scenario and per requirement, and the verdict rules.
+
+A requirement's verdict on a target says no more than the run proved:
+
+- *proved*: every scenario tagged with it ran and passed;
+- *partly proved*: some passed, the others were skipped or not run (which, and why, is kept);
+- *failed*: any of its scenarios failed;
+- *not provable here*: every one of its scenarios was skipped (the target lacks a capability);
+- *not run*: none passed or failed, and some were not run (deselected, or not collected);
+- *planned*: the catalogue says no scenario proves it yet.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +16,50 @@ from dataclasses import dataclass, field
 
 from .catalogue import Requirement
 
+VERDICTS = ("proved", "partly proved", "failed", "not provable here", "not run", "planned")
+# Five characters a verdict in the terminal's grid of requirements.
+MARKS = {"proved": "ok", "partly proved": "part", "failed": "FAIL", "not provable here": "n/a",
+         "not run": "--", "planned": ".."}
+
 
 @dataclass(frozen=True)
 class ScenarioResult:
     nodeid: str
     name: str
     requirements: tuple[str, ...]
-    outcome: str  # passed, failed, skipped
-    detail: str = ""
+    outcome: str  # passed, failed, skipped, not run
+    detail: str = ""  # why it failed, was skipped or did not run
 
 
 @dataclass(frozen=True)
 class RequirementResult:
     requirement: Requirement
-    outcome: str  # passed, failed, skipped, not run, planned
+    outcome: str  # the verdict, one of VERDICTS
     scenarios: tuple[ScenarioResult, ...] = ()
+
+    @property
+    def unproved(self) -> tuple[ScenarioResult, ...]:
+        """The scenarios that keep the verdict from *proved*: failed, skipped or not run."""
+        return tuple(s for s in self.scenarios if s.outcome != "passed")
+
+    def why(self) -> str:
+        """One line: which scenarios did not pass, and why; empty when proved."""
+        return "; ".join(f"{s.name} {s.outcome}" + (f": {s.detail}" if s.detail else "") for s in self.unproved)
+
+
+def verdict(requirement: Requirement, scenarios: tuple[ScenarioResult, ...]) -> str:
+    outcomes = {s.outcome for s in scenarios}
+    if not outcomes:
+        return "planned" if requirement.status == "planned" else "not run"
+    if "failed" in outcomes:
+        return "failed"
+    if outcomes == {"passed"}:
+        return "proved"
+    if "passed" in outcomes:
+        return "partly proved"
+    if outcomes == {"skipped"}:
+        return "not provable here"
+    return "not run"
 
 
 @dataclass(frozen=True)
@@ -33,20 +72,29 @@ class RunResult:
         rows = []
         for rid, req in self.catalogue.items():
             mine = tuple(s for s in self.scenarios if rid in s.requirements)
-            outcomes = {s.outcome for s in mine}
-            if "failed" in outcomes:
-                outcome = "failed"
-            elif "passed" in outcomes:
-                outcome = "passed"
-            elif "skipped" in outcomes:
-                outcome = "skipped"
-            else:
-                outcome = "planned" if req.status == "planned" else "not run"
-            rows.append(RequirementResult(req, outcome, mine))
+            rows.append(RequirementResult(req, verdict(req, mine), mine))
         return rows
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for row in self.by_requirement():
-            counts[row.outcome] = counts.get(row.outcome, 0) + 1
-        return counts
+        """How many requirements got each verdict, in the order of VERDICTS."""
+        found = [row.outcome for row in self.by_requirement()]
+        return {v: found.count(v) for v in VERDICTS if v in found}
+
+
+def summary_lines(result: RunResult, columns: int = 6) -> list[str]:
+    """The terminal summary: a grid of requirement and verdict, the counts, then one line per
+    requirement that is not proved, naming each scenario that did not pass and why."""
+    rows = result.by_requirement()
+    lines = ["  ".join(f"{r.requirement.id:<9}{MARKS[r.outcome]:<5}" for r in rows[start:start + columns])
+             for start in range(0, len(rows), columns)]
+    counts = result.counts()
+    legend = {"partly proved": "part = partly proved", "not provable here": "n/a = not provable here",
+              "not run": "-- = not run", "planned": ".. = planned, not yet in the suite"}
+    keys = [text for verdict_, text in legend.items() if counts.get(verdict_)]
+    lines.append(", ".join(f"{n} {k}" for k, n in counts.items()) + (f"  ({'; '.join(keys)})" if keys else ""))
+    for row in rows:
+        if row.outcome not in ("proved", "planned") and row.scenarios:
+            for s in row.unproved:
+                lines.append(f"{row.requirement.id} {row.outcome}: {s.name} {s.outcome}"
+                             + (f": {s.detail}" if s.detail else ""))
+    return lines

@@ -88,7 +88,7 @@ def test_the_suite_passes_through_a_profile_pointing_at_mocks_up(mocks_up, tmp_p
     assert "requirements (remote (kipu-harness mocks))" in done.stdout
     requirements = json.loads((reports / "requirements.json").read_text())
     covered = [r for r in requirements["requirements"] if r["catalogue_status"] == "covered"]
-    assert covered and all(r["outcome"] == "passed" for r in covered)
+    assert covered and all(r["outcome"] == "proved" for r in covered)
     cucumber = json.loads((reports / "cucumber.json").read_text())
     tags = {t["name"] for feature in cucumber for element in feature["elements"] for t in element["tags"]}
     assert {"REQ-SYS-05", "REQ-PAT-16", "needs-clock"} <= tags

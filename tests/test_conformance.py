@@ -1,5 +1,6 @@
 """The whole conformance suite passes against the mocks, in-process and served on loopback,
-and cucumber.json shows a passing scenario for every requirement the catalogue marks covered."""
+cucumber.json shows a passing scenario for every requirement the catalogue marks covered, and
+requirements.json gives each of them the verdict *proved*."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def test_kipu_harness_run_passes(target, tmp_path):
                 passing |= {m.group(1) for t in element["tags"] if (m := TAG.match(t["name"]))}
     covered = {rid for rid, req in load_catalogue().items() if req.status == "covered"}
     assert covered - passing == set()
+    # The mocks offer every capability, so every covered requirement is proved: every one of its
+    # scenarios ran and passed (issue 8, point 5).
+    verdicts = {r["id"]: r["outcome"] for r in json.loads((reports / "requirements.json").read_text())["requirements"]}
+    assert {rid: verdicts[rid] for rid in covered if verdicts[rid] != "proved"} == {}
+    assert f"{len(covered)} proved" in done.stdout
     junit = (reports / "junit.xml").read_text()
     assert 'failures="0"' in junit and 'errors="0"' in junit
 

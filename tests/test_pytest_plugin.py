@@ -7,6 +7,7 @@ so the traceability check looks there and never at the project's feature files.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 import pytest
@@ -86,9 +87,11 @@ def coverage_feature(ids) -> str:
 
 
 def make_suite(pytester: pytest.Pytester, feature: str, *, covered=tuple(COVERED)) -> None:
-    """features/under_test.feature (run) plus features/coverage.feature (only read for tags)."""
+    """features/under_test.feature (run) plus features/coverage.feature (only read for tags) for
+    the IDs under_test does not tag: a tagged scenario that is never collected counts as not run."""
     features = pytester.path / "features"
     features.mkdir(exist_ok=True)
+    covered = [rid for rid in covered if rid not in re.findall(r"@REQ-(\S+)", feature)]
     if covered:
         (features / "coverage.feature").write_text(coverage_feature(covered))
     (features / "under_test.feature").write_text(textwrap.dedent(feature))
@@ -135,7 +138,7 @@ def test_examples_tags_count_as_requirements(pytester, tmp_path):
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.OK
     rows = {row["id"]: row for row in json.loads((reports / "requirements.json").read_text())["requirements"]}
-    assert rows["PAT-05"]["outcome"] == "passed"
+    assert rows["PAT-05"]["outcome"] == "proved"
     assert len(rows["PAT-05"]["scenarios"]) == 2
 
 
@@ -225,8 +228,43 @@ def test_scenario_needing_a_missing_capability_is_skipped_with_reason(pytester):
     result.stdout.fnmatch_lines([
         "SKIPPED *target bare does not declare capability 'clock'*",
     ])
-    # the requirements summary gives the reason too
-    result.stdout.fnmatch_lines(["PAT-04 skipped: *capability 'clock'*"])
+    # the requirements summary gives the verdict and the reason too
+    result.stdout.fnmatch_lines(["PAT-04 not provable here: test_needs_the_clock skipped: *capability 'clock'*"])
+    result.stdout.fnmatch_lines(["*1 proved, 1 not provable here*"])
+
+
+def test_a_requirement_is_proved_only_when_every_scenario_tagged_with_it_ran_and_passed(pytester, tmp_path):
+    make_suite(pytester, """
+        Feature: Two scenarios for one requirement
+          @REQ-PAT-04
+          Scenario: a weak one
+            Given the target of the run
+
+          @REQ-PAT-04 @needs-clock
+          Scenario: the discriminating one
+            Given the target of the run
+
+          @REQ-PAT-08
+          Scenario: one of two
+            Given nothing in particular
+
+          @REQ-PAT-08
+          Scenario: the other of two
+            Given nothing in particular
+    """)
+    pytester.makepyfile(bare_plugin=BARE_PLUGIN)
+    pytester.syspathinsert()
+    reports = tmp_path / "reports"
+    result = pytester.runpytest(*RUN, "--target", "bare", "--kipu-plugin", "bare_plugin:plugin",
+                                "--kipu-reports", str(reports), "-k", "not other_of_two")
+    result.assert_outcomes(passed=2, skipped=1, deselected=1)
+    rows = {row["id"]: row for row in json.loads((reports / "requirements.json").read_text())["requirements"]}
+    assert rows["PAT-04"]["outcome"] == "partly proved"
+    assert rows["PAT-04"]["why"].startswith("test_the_discriminating_one skipped: target bare does not declare")
+    assert rows["PAT-08"]["outcome"] == "partly proved"
+    assert rows["PAT-08"]["why"] == "test_the_other_of_two not run: deselected"
+    result.stdout.fnmatch_lines(["PAT-04 partly proved: test_the_discriminating_one skipped: *capability 'clock'*",
+                                 "PAT-08 partly proved: test_the_other_of_two not run: deselected"])
 
 
 def test_unknown_capability_is_a_usage_error(pytester):
@@ -277,16 +315,18 @@ def test_reports_are_written_per_requirement(pytester, tmp_path):
     data = json.loads((reports / "requirements.json").read_text())
     rows = {row["id"]: row for row in data["requirements"]}
     assert set(rows) == {"PAT-04", "SYS-01", "SET-07"}
-    assert rows["PAT-04"]["outcome"] == "passed"
+    assert rows["PAT-04"]["outcome"] == "proved"
     assert [s["name"] for s in rows["PAT-04"]["scenarios"]] == ["test_a_tagged_scenario"]
+    # SYS-01's scenario is in a feature file this run did not collect
     assert rows["SYS-01"]["outcome"] == "not run"
-    assert rows["SYS-01"]["scenarios"] == []
+    assert [(s["name"], s["outcome"], s["detail"]) for s in rows["SYS-01"]["scenarios"]] == [
+        ("coverage.feature: covers SYS-01", "not run", "not collected in this run")]
     assert rows["SET-07"]["outcome"] == "planned"
-    assert data["summary"] == {"passed": 1, "not run": 1, "planned": 1}
+    assert data["summary"] == {"proved": 1, "not run": 1, "planned": 1}
 
     markdown = (reports / "requirements.md").read_text()
-    assert "| PAT-04 | passed |" in markdown
-    assert "| SYS-01 | not run |" in markdown
+    assert "| PAT-04 | proved |" in markdown
+    assert "| SYS-01 | not run | not run: coverage.feature: covers SYS-01 (not collected in this run) |" in markdown
 
     result.stdout.re_match_lines([r"=+ requirements \(.*\) =+"])
     result.stdout.fnmatch_lines([f"requirement reports: {reports / 'requirements.md'}"])
@@ -308,7 +348,7 @@ def test_report_writer_given_with_kipu_plugin_writes_its_report(pytester, tmp_pa
     result.assert_outcomes(passed=1)  # the run's plugins were loaded: the bare target was found
     assert json.loads((reports / "requirements.json").read_text())["target"] == "bare"
     assert (reports / "requirements.json").is_file()  # the built-in writer still runs
-    assert (reports / "vendor-report.txt").read_text() == "PAT-04 passed\n"
+    assert (reports / "vendor-report.txt").read_text() == "PAT-04 proved\n"
 
 
 def test_failed_scenario_is_reported_as_failed(pytester, tmp_path):
