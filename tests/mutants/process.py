@@ -1,0 +1,115 @@
+"""Mutants of the process documents (PROC-01..PROC-08)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from kipu_harness.events import Refused
+from kipu_harness.mocks.emr import billing as emr_billing
+from kipu_harness.mocks.rcm import billing as rcm_billing
+from kipu_harness.mocks.rcm import insurance as rcm_insurance
+from kipu_harness.plugins import integration, rcm_to_emr
+
+from . import mutant, wrap
+
+
+@mutant("a refused send names no cause", "PROC-01",
+        breaks="a patient the EMR cannot send is refused with a general message and no field")
+def refusal_without_cause():
+    def emr_event(original, event, context):
+        try:
+            original(event, context)
+        except Refused:
+            raise Refused("the patient cannot be sent to the RCM") from None
+
+    wrap(integration._emr_event, emr_event)
+
+
+@mutant("secondary and tertiary insurance dropped", "WF-3.2", "PROC-02",
+        breaks="only the primary insurance of the Insurance Set reaches the EMR")
+def only_primary_sent():
+    def event(original, event, context):
+        def enqueue(**delivery):
+            if delivery["path"].endswith("/insurances"):
+                import json
+
+                body = json.loads(delivery["body"])
+                body["insurances"] = [i for i in body["insurances"] if i["insurance_type"] == "Primary"]
+                delivery["body"] = json.dumps(body)
+            context.enqueue(**delivery)
+
+        original(event, dataclasses.replace(context, enqueue=enqueue))
+
+    wrap(rcm_to_emr.harness_system_event, event)
+
+
+@mutant("the Insurance Set has two ranks", "PROC-02", breaks="a tertiary insurance cannot be added")
+def no_tertiary():
+    def check(original, entries):
+        original(entries)
+        if any(e["priority"] == "tertiary" for e in entries):
+            from kipu_harness.events import Problem
+            from kipu_harness.mocks.common.base import ApiError
+
+            raise ApiError(409, "invalid insurance set", [Problem("priority", "tertiary insurance is not supported")])
+
+    wrap(rcm_insurance.check_priorities, check)
+
+
+@mutant("ancillary charges are authorized by the U/R", "PROC-03",
+        breaks="the RCM looks for every charge's authorization among the U/R plans, never the standalone ones")
+def ancillary_by_review():
+    def authorization(original, episode, service, day, item):
+        plans = episode["scheduling_and_utilization"]
+        changed = {**episode, "scheduling_and_utilization": {**plans,
+                                                             "standalone_authorizations": plans["utilization_reviews"]}}
+        return original(changed, service, day, item)
+
+    wrap(rcm_billing._authorization, authorization)
+
+
+@mutant("every template bills institutional", "PROC-04",
+        breaks="an ancillary service documented in an evaluation is billed as a level of care would be")
+def ancillary_institutional():
+    def item(original, tx, patient, template, day, minutes, source, rendering_provider=""):
+        return original(tx, patient, {**template, "claim_format": "Institutional"}, day, minutes, source,
+                        rendering_provider)
+
+    wrap(emr_billing._item, item)
+
+
+@mutant("the report's edits are not saved", "PROC-05",
+        breaks="the Billing Audit Tool Report shows the edit but keeps the item as documented")
+def edits_not_saved():
+    wrap(emr_billing.edit_item, lambda original, path, header, body: original(
+        path=path, header=header, body=type(body).model_construct()))
+
+
+@mutant("a batch error does not say which charge", "PROC-06",
+        breaks="the batch transmission error states the cause and the fix, but not the charge concerned")
+def error_without_charge():
+    def accept(original, context, tx, patient, charge):
+        try:
+            return original(context, tx, patient, charge)
+        except rcm_billing.ChargeRefused as refused:
+            raise rcm_billing.ChargeRefused(re.sub(r"^charge \d+: ", "", refused.cause), refused.fix,
+                                            refused.matching) from None
+
+    wrap(rcm_billing.accept_charge, accept)
+
+
+@mutant("private pay codes are never searched", "PROC-07",
+        breaks="a patient without insurance is billed with the insurance-pay services")
+def no_private_pay():
+    wrap(rcm_billing.match, lambda original, context, tx, codes, pay_types: original(context, tx, codes, ("insurance",)))
+
+
+@mutant("warnings block transmission", "PROC-08",
+        breaks="the report treats every warning as an error: a charge short of its duration is not sent")
+def warnings_block():
+    def review(original, tx, item):
+        reviewed = original(tx, item)
+        return {**reviewed, "errors": reviewed["errors"] + reviewed["warnings"], "warnings": []}
+
+    wrap(emr_billing.review, review)
