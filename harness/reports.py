@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .catalogue import Requirement
 
 VERDICTS = ("proved", "partly proved", "failed", "not provable here", "not run", "planned")
-# Five characters a verdict in the terminal's grid of requirements.
+# A verdict's mark in the terminal's grid of requirements (at most five characters).
 MARKS = {"proved": "ok", "partly proved": "part", "failed": "FAIL", "not provable here": "n/a",
          "not run": "--", "planned": ".."}
 
@@ -82,8 +82,9 @@ class RunResult:
 
 
 def summary_lines(result: RunResult, columns: int = 6) -> list[str]:
-    """The terminal summary: a grid of requirement and verdict, the counts, then one line per
-    requirement that is not proved, naming each scenario that did not pass and why."""
+    """The terminal summary: a grid of requirement and verdict, the counts, then for each requirement
+    partly proved, failed or not provable here, the scenarios that did not pass and why (scenarios
+    skipped or not run for one reason share a line; a requirement not run at all has only its mark)."""
     rows = result.by_requirement()
     lines = ["  ".join(f"{r.requirement.id:<9}{MARKS[r.outcome]:<5}" for r in rows[start:start + columns])
              for start in range(0, len(rows), columns)]
@@ -93,8 +94,13 @@ def summary_lines(result: RunResult, columns: int = 6) -> list[str]:
     keys = [text for verdict_, text in legend.items() if counts.get(verdict_)]
     lines.append(", ".join(f"{n} {k}" for k, n in counts.items()) + (f"  ({'; '.join(keys)})" if keys else ""))
     for row in rows:
-        if row.outcome not in ("proved", "planned") and row.scenarios:
-            for s in row.unproved:
-                lines.append(f"{row.requirement.id} {row.outcome}: {s.name} {s.outcome}"
-                             + (f": {s.detail}" if s.detail else ""))
+        if row.outcome in ("proved", "not run", "planned"):
+            continue
+        alike: dict[tuple[str, str], list[str]] = {}  # several scenarios skipped for one reason: one line
+        for s in row.unproved:
+            alike.setdefault((s.outcome, s.detail), []).append(s.name)
+        for (outcome, detail), names in alike.items():
+            shown = names if outcome == "failed" or len(names) == 1 else [f"{len(names)} scenarios"]
+            for name in shown:
+                lines.append(f"{row.requirement.id} {row.outcome}: {name} {outcome}" + (f": {detail}" if detail else ""))
     return lines

@@ -106,3 +106,15 @@ def test_a_wrong_black_box_value_or_a_missing_note_is_named(value, note, says):
     row = Requirement("PAT-17", "P", "t", "covered", "x", value, note)
     [problem] = check_black_box({"PAT-17": row})
     assert problem.startswith("PAT-17: ") and says in problem
+
+
+def test_summary_gives_one_line_for_scenarios_skipped_for_one_reason_but_names_each_failure():
+    result = RunResult("remote (lab)", (s("a", "skipped", SKIP), s("b", "skipped", SKIP), s("c", "failed", "boom"),
+                                        s("d", "failed", "boom")), {"PAT-17": PAT17})
+    assert summary_lines(result)[2:] == [f"PAT-17 failed: 2 scenarios skipped: {SKIP}",
+                                         "PAT-17 failed: c failed: boom", "PAT-17 failed: d failed: boom"]
+
+
+def test_summary_has_only_the_mark_for_a_requirement_not_run_at_all():
+    result = RunResult("t", (s("a", "not run", "deselected"),), {"PAT-17": PAT17})
+    assert summary_lines(result) == ["PAT-17   --   ", "1 not run  (-- = not run)"]
