@@ -45,6 +45,14 @@ STEPS = textwrap.dedent('''
     @then(parsers.parse("the example proves {rid}"))
     def example_proves(request, rid):
         assert request.node.get_closest_marker("REQ-" + rid) is not None
+
+
+    @then("nothing happens while the target settles")
+    def settles(stays, target):
+        calls = []
+        stays(lambda: calls.append(1), what="nothing happens")
+        assert stays.keywords["window"] == target.settle
+        assert calls == [1], f"probed {len(calls)} times"
 ''')
 
 BARE_PLUGIN = textwrap.dedent('''
@@ -396,3 +404,47 @@ def test_unknown_target_lists_the_known_ones(pytester):
     text = output(result)
     assert "unknown target 'nope'" in text
     assert "known: inprocess, local, remote" in text
+
+
+# --- waiting for silence -----------------------------------------------------------------------------
+
+SETTLING_PLUGIN = textwrap.dedent('''
+    from kipu_harness import hookimpl
+    from kipu_harness.target import Target
+
+
+    class Drained:
+        """A mock's control routes, as far as the barrier needs them: nothing pending in the outbox."""
+
+        def outbox(self, status=None):
+            assert status == "pending"
+            return []
+
+
+    class Plugin:
+        @hookimpl
+        def harness_register_targets(self, register):
+            register("settling", lambda options: Target(name="settling", crm=None, emr=None, rcm=None, settle=3.0,
+                                                        capabilities=frozenset({"outbox"}),
+                                                        controls={"emr": Drained(), "rcm": Drained()}))
+
+
+    plugin = Plugin()
+''')
+
+
+@pytest.mark.parametrize("target", ["settling", "bare"])
+def test_a_negative_check_ends_on_the_outbox_barrier_or_at_once_without_a_settle_window(pytester, target):
+    """settling: a 3 s window, but every outbox is drained, so one probe is final; bare: no window."""
+    make_suite(pytester, """
+        Feature: Silence
+          @REQ-PAT-04
+          Scenario: nothing happens
+            Given the target of the run
+            Then nothing happens while the target settles
+    """)
+    pytester.makepyfile(bare_plugin=BARE_PLUGIN, settling_plugin=SETTLING_PLUGIN)
+    pytester.syspathinsert()
+    result = pytester.runpytest(*RUN, "--target", target, "--kipu-plugin", "bare_plugin:plugin",
+                                "--kipu-plugin", "settling_plugin:plugin")
+    result.assert_outcomes(passed=1)
