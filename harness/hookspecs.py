@@ -72,8 +72,10 @@ def harness_write_reports(result: "RunResult", directory: Any) -> None:
     """Write report files for a finished conformance run into ``directory`` (a pathlib.Path).
 
     ``result`` holds each scenario's outcome with the requirement IDs it proves, and the
-    requirement catalogue. Called once, after the run, by ``kipu-harness run`` and by pytest
-    when ``--kipu-reports DIR`` is given.
+    requirement catalogue; ``result.by_requirement()`` gives each requirement's verdict (proved,
+    partly proved, failed, not provable here, not run, planned: see kipu_harness.reports) and
+    ``result.counts()`` how many got each. Called once, after the run, by ``kipu-harness run`` and
+    by pytest when ``--kipu-reports DIR`` is given.
     """
 
 
