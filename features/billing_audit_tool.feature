@@ -57,7 +57,7 @@ Feature: Billing Audit Tool table (EMR to RCM)
       | data               | transmitted | function                         | documented | observed |
       | Rendering Provider | Yes         | blank: the Konnector's provider  | the patient attends the "Residential Day" group session on 2026-03-03 | the RCM's treatment has rendering provider "1987654328" |
 
-    @REQ-BAT-13
+    @REQ-BAT-13 @REQ-SET-07
     Examples: Rendering Provider, on the authorization
       | data               | transmitted | function                                        | documented | observed |
       | Rendering Provider | Yes         | another provider only if on the authorization   | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 by rendering provider "1765432103" | the RCM's treatment has rendering provider "1765432103" |

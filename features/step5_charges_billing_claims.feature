@@ -89,3 +89,21 @@ Feature: Step 5 - Charges, billing and claims
       | the patient's U/R in the RCM is "Denied"                   | Residential Day | Residential | no U/R in the RCM authorizes                 | add or update the U/R in the RCM    |
       | the patient's admission date is changed to 2026-03-01 in the EMR | Residential Day | Residential | no treatment episode in the RCM was admitted | send the patient to the RCM         |
       | the EMR has an ancillary group template "Art Therapy" with CPT "90899" | Art Therapy | Art Therapy | no RCM service matches it             | name the EMR service exactly        |
+
+  @REQ-PROC-03
+  Scenario: A level-of-care charge is authorized by the U/R, an ancillary one by its standalone authorization
+    Given the patient attends the "Residential Day" group session on 2026-03-03
+    And the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03
+    When the biller transmits the patient's items
+    Then the RCM's Attendance Calendar shows "Residential" on 2026-03-03
+    And the RCM's Attendance Calendar shows "Individual Therapy 60" on 2026-03-03
+
+  @REQ-BAT-04
+  Scenario: A charge goes to the treatment episode of its admit date, not to the latest one
+    Given the patient attends the "Residential Day" group session on 2026-03-03
+    And the discharge date 2026-03-20 is set for the patient in the EMR
+    And the patient's admission date is changed to 2026-04-02 in the EMR
+    When "Send to Kipu RCM" is clicked for the patient
+    And the biller transmits the patient's items
+    Then the RCM patient has 2 treatment episodes
+    And the RCM files the treatment under the episode admitted on 2026-03-02 and keeps only what travels
