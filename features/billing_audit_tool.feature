@@ -89,7 +89,7 @@ Feature: Billing Audit Tool table (EMR to RCM)
 
   @REQ-BAT-09
   Scenario: Modifiers on claims come from the RCM, through a claim rule
-    Given the RCM has a claim rule adding modifier "GT" to procedure "90837"
+    Given the RCM has a claim rule adding modifier "GT" to procedure "90837" for the patient's payer
     And the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03
     When the biller transmits the patient's items
     And the RCM biller submits every transmitted treatment for billing

@@ -15,6 +15,8 @@ from .steps.review_steps import *  # noqa: F401,F403
 from .steps.shared_steps import *  # noqa: F401,F403
 from kipu_harness.synthetic import faker_for
 
+from .own import Own, new_marker
+
 
 @pytest.fixture
 def prospect():
@@ -56,3 +58,15 @@ def emr_replies() -> list:
 def fake(request: pytest.FixtureRequest):
     """Faker seeded by the scenario's name: the same scenario always gets the same people."""
     return faker_for(request.node.name)
+
+
+@pytest.fixture
+def marker() -> str:
+    """Unique to this scenario and this run (a few base32 characters): see scenarios/own.py."""
+    return new_marker()
+
+
+@pytest.fixture
+def own(marker) -> Own:
+    """The scenario's own names for what it creates in shared lists ("Aetna" -> "Aetna <marker>")."""
+    return Own(marker)

@@ -7,19 +7,21 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, then, when
 
 from ..vocabulary import TYPES
-from .insurance_steps import _ids, insurance_body, payer_id
+from .insurance_steps import _ids, entry, insurance_body, own_payer
 from .rcm_steps import rcm_patient
 
 BILLER = "biller"
 
 
-def template(emr, name):
-    found = [t for t in emr.billable_templates() if t["name"] == name]
-    assert found, f"no billable template {name!r} in the EMR"
+def template(emr, own, name):
+    """The billable template ``name``: the facility's own, or one the scenario made (under its marked name)."""
+    found = [t for t in emr.billable_templates() if t["name"] == own.shown(name)]
+    assert found, f"no billable template {own.shown(name)!r} in the EMR"
     return found[0]
 
 
-def item(emr, patient, service):
+def item(emr, own, patient, service):
+    service = own.shown(service)
     found = [i for i in emr.billing_items(patient) if i["service_description"] == service
              or emr_template_name(emr, i) == service]
     assert found, f"no billed item {service!r} on the Billing Audit Tool Report"
@@ -38,18 +40,17 @@ def default_templates(emr):
     assert {"Residential Day", "Group Therapy", "Individual Therapy 60"} <= names, names
 
 
-def _ready_for_billing(emr, rcm, fake, eventually, insured=True, name="Rosa Delgado"):
+def _ready_for_billing(emr, rcm, own, fake, eventually, insured=True, name="Rosa Delgado"):
     from .emr_steps import _admitted, _new_patient
 
-    if not any(p["name"] == "Aetna" for p in rcm.payers()):
-        rcm.add_payer(name="Aetna", payer_id="60054", phone="800-872-3862")
     patient = _admitted(emr, rcm, eventually, _new_patient(emr, fake, name))
     ids = _ids(rcm, eventually, patient)
-    if insured:
-        rcm.save_insurance(*ids, **insurance_body(rcm, fake, patient, "primary", "Aetna", "Self"))
+    payer = None
+    if insured:  # the scenario's own "Aetna": its claims, and a claim rule for its payer, are its own
+        payer = own_payer(rcm, own, "Aetna", "60054", "800-872-3862")
+        rcm.save_insurance(*ids, **insurance_body(rcm, own, fake, patient, "primary", "Aetna", "Self"))
     rcm.save_authorization(*ids, service="Residential", start_date="2026-03-02", end_date="2026-03-31", units=30,
-                           authorization_status="Authorized", authorization_number="AUTH-5001",
-                           payer=payer_id(rcm, "Aetna") if insured else None)
+                           authorization_status="Authorized", authorization_number="AUTH-5001", payer=payer)
     rcm.save_authorization(*ids, kind="standalone_authorizations", service="Individual Therapy 60",
                            start_date="2026-03-02", end_date="2026-03-31", units=8, authorization_status="Authorized",
                            authorization_number="AUTH-5002", rendering_provider="1765432103")
@@ -57,13 +58,13 @@ def _ready_for_billing(emr, rcm, fake, eventually, insured=True, name="Rosa Delg
 
 
 @given("a patient admitted through the EMR, with insurance and authorizations in the RCM", target_fixture="emr_patient")
-def ready_for_billing(emr, rcm, fake, eventually):
-    return _ready_for_billing(emr, rcm, fake, eventually)
+def ready_for_billing(emr, rcm, own, fake, eventually):
+    return _ready_for_billing(emr, rcm, own, fake, eventually)
 
 
 @given("a private-pay patient admitted through the EMR, with a U/R in the RCM", target_fixture="private_patient")
-def private_patient(emr, rcm, fake, eventually):
-    return _ready_for_billing(emr, rcm, fake, eventually, insured=False, name="Paul Lindqvist")
+def private_patient(emr, rcm, own, fake, eventually):
+    return _ready_for_billing(emr, rcm, own, fake, eventually, insured=False, name="Paul Lindqvist")
 
 
 @given(parsers.parse('the patient\'s U/R in the RCM is "{status}"'))
@@ -73,20 +74,26 @@ def ur_status(rcm, eventually, emr_patient, status):
 
 
 @given(parsers.parse('the EMR has an ancillary group template "{name}" with CPT "{cpt}"'))
-def extra_template(emr, name, cpt):
-    emr.add_billable_template(name=name, kind="group_session", billing="ancillary", service_description=name, cpt=cpt)
+def extra_template(emr, own, name, cpt):
+    # Under the scenario's own name: the EMR's template list is shared by every scenario and run.
+    emr.add_billable_template(name=own.name(name), kind="group_session", billing="ancillary",
+                              service_description=own.name(name), cpt=cpt)
 
 
-@given(parsers.parse('the RCM has a claim rule adding modifier "{modifier}" to procedure "{cpt}"'))
-def claim_rule(rcm, modifier, cpt):
-    rcm.add_claim_rule(name=f"{modifier} on {cpt}", procedure_code=cpt, add_modifier=modifier)
+@given(parsers.parse('the RCM has a claim rule adding modifier "{modifier}" to procedure "{cpt}" for the patient\'s '
+                     'payer'))
+def claim_rule(rcm, own, eventually, emr_patient, modifier, cpt):
+    # Claim rules are the RCM's configuration, shared by every scenario: scoped to the scenario's own
+    # payer, the rule changes no claim another scenario makes (an RCM's claim rules are per payer).
+    payer = entry(rcm, eventually, emr_patient, "primary")["payer"]["id"]
+    rcm.add_claim_rule(name=own.name(f"{modifier} on {cpt}"), procedure_code=cpt, add_modifier=modifier, payer=payer)
 
 
 # -- documenting ----------------------------------------------------------------------------------------
 
-def _attend(emr, patient, name, day, times=1):
+def _attend(emr, own, patient, name, day, times=1):
     for _ in range(times):
-        emr.document_group_session(template(emr, name)["id"], day.isoformat(),
+        emr.document_group_session(template(emr, own, name)["id"], day.isoformat(),
                                    [{"patient_id": patient.id, "present": True, "minutes": 60}])
 
 
@@ -95,33 +102,33 @@ ATTENDS = 'the patient attends the "{name}" group session on {day:Date}'
 
 @given(parsers.parse(ATTENDS, extra_types=TYPES))
 @when(parsers.parse(ATTENDS, extra_types=TYPES))
-def attends(emr, emr_patient, name, day):
-    _attend(emr, emr_patient, name, day)
+def attends(emr, own, emr_patient, name, day):
+    _attend(emr, own, emr_patient, name, day)
 
 
 @given(parsers.parse('the private-pay patient attends the "{name}" group session on {day:Date}', extra_types=TYPES))
-def private_attends(emr, private_patient, name, day):
-    _attend(emr, private_patient, name, day)
+def private_attends(emr, own, private_patient, name, day):
+    _attend(emr, own, private_patient, name, day)
 
 
 @given(parsers.parse('the patient attends the "{name}" group session {times:d} times on {day:Date}', extra_types=TYPES))
-def attends_times(emr, emr_patient, name, times, day):
-    _attend(emr, emr_patient, name, day, times)
+def attends_times(emr, own, emr_patient, name, times, day):
+    _attend(emr, own, emr_patient, name, day, times)
 
 
 @given(parsers.parse('the patient in {where} attends the "{name}" group session on {day:Date}', extra_types=TYPES))
-def attends_in(emr, emr_patient, where, name, day):
+def attends_in(emr, own, emr_patient, where, name, day):
     changes = {}
     for part in where.split(" and "):
         kind, _, value = part.partition(" ")
         changes["building_name" if kind == "building" else "program"] = value.strip('"')
-    _attend(emr, emr.update_patient(emr_patient, **changes), name, day)
+    _attend(emr, own, emr.update_patient(emr_patient, **changes), name, day)
 
 
 @given(parsers.parse('the patient attends a "{name}" group session described as "{description}" on {day:Date}',
                      extra_types=TYPES))
-def attends_described(emr, emr_patient, name, description, day):
-    _attend(emr, emr_patient, name, day)
+def attends_described(emr, own, emr_patient, name, description, day):
+    _attend(emr, own, emr_patient, name, day)
     emr.edit_billing_item(emr.billing_items(emr_patient)[-1]["id"], BILLER, service_description=description)
 
 
@@ -130,38 +137,39 @@ EVALUATION = 'the "{name}" evaluation is documented for the patient on {day:Date
 
 @given(parsers.parse(EVALUATION, extra_types=TYPES))
 @when(parsers.parse(EVALUATION, extra_types=TYPES))
-def evaluation(emr, emr_patient, name, day):
-    emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+def evaluation(emr, own, emr_patient, name, day):
+    emr.document_evaluation(emr_patient, template(emr, own, name)["id"], day.isoformat(), minutes=60)
 
 
 @given(parsers.parse(EVALUATION + " lasting {minutes:d} minutes", extra_types=TYPES))
-def evaluation_lasting(emr, emr_patient, name, day, minutes):
-    emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=minutes)
+def evaluation_lasting(emr, own, emr_patient, name, day, minutes):
+    emr.document_evaluation(emr_patient, template(emr, own, name)["id"], day.isoformat(), minutes=minutes)
 
 
 @given(parsers.parse(EVALUATION + ' by rendering provider "{npi}"', extra_types=TYPES))
-def evaluation_by(emr, emr_patient, name, day, npi):
-    emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60, rendering_provider=npi)
+def evaluation_by(emr, own, emr_patient, name, day, npi):
+    emr.document_evaluation(emr_patient, template(emr, own, name)["id"], day.isoformat(), minutes=60,
+                            rendering_provider=npi)
 
 
 @given(parsers.parse('the "{name}" evaluation, described as "{description}", is documented for the patient on '
                      '{day:Date}', extra_types=TYPES))
-def evaluation_described(emr, emr_patient, name, description, day):
-    made = emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+def evaluation_described(emr, own, emr_patient, name, description, day):
+    made = emr.document_evaluation(emr_patient, template(emr, own, name)["id"], day.isoformat(), minutes=60)
     emr.edit_billing_item(made["id"], BILLER, service_description=description)
 
 
 @given(parsers.parse('the "{name}" evaluation with modifier "{modifier}", described as "{description}", is documented '
                      'for the patient on {day:Date}', extra_types=TYPES))
-def evaluation_modifier(emr, emr_patient, name, modifier, description, day):
-    made = emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+def evaluation_modifier(emr, own, emr_patient, name, modifier, description, day):
+    made = emr.document_evaluation(emr_patient, template(emr, own, name)["id"], day.isoformat(), minutes=60)
     emr.edit_billing_item(made["id"], BILLER, service_description=description, modifier=modifier)
 
 
 @given(parsers.parse('the "{name}" evaluation at place of service "{pos}" is documented for the patient on {day:Date}',
                      extra_types=TYPES))
-def evaluation_at(emr, emr_patient, name, pos, day):
-    made = emr.document_evaluation(emr_patient, template(emr, name)["id"], day.isoformat(), minutes=60)
+def evaluation_at(emr, own, emr_patient, name, pos, day):
+    made = emr.document_evaluation(emr_patient, template(emr, own, name)["id"], day.isoformat(), minutes=60)
     emr.edit_billing_item(made["id"], BILLER, place_of_service=pos)
 
 
@@ -169,9 +177,9 @@ def evaluation_at(emr, emr_patient, name, pos, day):
 
 @given(parsers.parse('the biller edits the "{service}" item\'s {field} to "{value}"'))
 @when(parsers.parse('the biller edits the "{service}" item\'s {field} to "{value}"'))
-def edit(emr, emr_patient, service, field, value):
+def edit(emr, own, emr_patient, service, field, value):
     key = {"place of service": "place_of_service", "rendering provider": "rendering_provider"}[field]
-    emr.edit_billing_item(item(emr, emr_patient, service)["id"], BILLER, **{key: value})
+    emr.edit_billing_item(item(emr, own, emr_patient, service)["id"], BILLER, **{key: value})
 
 
 def _transmit(emr, patient, user=BILLER):
@@ -191,60 +199,61 @@ def transmit_private(emr, private_patient):
 
 
 @when(parsers.parse('the biller transmits only the "{service}" item'), target_fixture="transmission")
-def transmit_only(emr, emr_patient, service):
-    return emr.transmit([item(emr, emr_patient, service)["id"]], BILLER)
+def transmit_only(emr, own, emr_patient, service):
+    return emr.transmit([item(emr, own, emr_patient, service)["id"]], BILLER)
 
 
 @then(parsers.parse('the Billing Audit Tool Report lists "{services}" for the patient'))
-def report_lists(emr, emr_patient, services):
+def report_lists(emr, own, emr_patient, services):
     listed = [i["service_description"] for i in emr.billing_items(emr_patient)]
-    assert listed == [s.strip() for s in services.split(",")]
+    assert listed == [own.shown(s.strip()) for s in services.split(",")]
 
 
 @then(parsers.parse('the "{service}" item is billed per diem for level of care "{level}"'))
-def per_diem(emr, emr_patient, service, level):
-    found = item(emr, emr_patient, service)
+def per_diem(emr, own, emr_patient, service, level):
+    found = item(emr, own, emr_patient, service)
     assert (found["level_of_care"], found["claim_format"], found["units"]) == (level, "Institutional", 1)
     assert found["level_of_care_uid"] and found["codes"]["revenue"]
 
 
 @then(parsers.parse('the "{service}" item is billed as ancillary with CPT "{cpt}"'))
-def ancillary(emr, emr_patient, service, cpt):
-    found = item(emr, emr_patient, service)
+def ancillary(emr, own, emr_patient, service, cpt):
+    found = item(emr, own, emr_patient, service)
     assert (found["level_of_care"], found["codes"]["cpt"], found["claim_format"]) == (None, cpt, "Professional")
 
 
 @then(parsers.parse('the "{service}" item is transmitted'))
-def transmitted(emr, emr_patient, service):
-    assert item(emr, emr_patient, service)["status"] == "transmitted"
+def transmitted(emr, own, emr_patient, service):
+    assert item(emr, own, emr_patient, service)["status"] == "transmitted"
 
 
 @then(parsers.parse('the "{service}" item is still open, with place of service "{pos}"'))
-def still_open(emr, stays, emr_patient, service, pos):
+def still_open(emr, own, stays, emr_patient, service, pos):
     def probe():
-        found = item(emr, emr_patient, service)
+        found = item(emr, own, emr_patient, service)
         assert (found["status"], found["place_of_service"]) == ("open", pos), found
 
     stays(probe, what=f"the {service} item is still open")
 
 
 @then(parsers.parse('the "{service}" item shows the warning "{warning}" and is transmitted'))
-def warning(emr, emr_patient, service, warning):
-    found = item(emr, emr_patient, service)
+def warning(emr, own, emr_patient, service, warning):
+    found = item(emr, own, emr_patient, service)
     assert any(warning in w for w in found["warnings"]), found["warnings"]
     assert found["errors"] == [] and found["status"] == "transmitted"
 
 
 @then(parsers.parse('the "{service}" item shows the error "{error}" and is not transmitted'))
-def error(emr, stays, emr_patient, service, error):
-    found = item(emr, emr_patient, service)
+def error(emr, own, stays, emr_patient, service, error):
+    found = item(emr, own, emr_patient, service)
     assert any(error in e for e in found["errors"]), found["errors"]
-    stays(lambda: item(emr, emr_patient, service)["status"] == "open", what=f"the {service} item is not transmitted")
+    stays(lambda: item(emr, own, emr_patient, service)["status"] == "open",
+          what=f"the {service} item is not transmitted")
 
 
 @then(parsers.parse('the "{service}" item comes back with the error "{cause}" and the fix "{fix}"'))
-def batch_error(emr, emr_patient, service, cause, fix):
-    found = item(emr, emr_patient, service)
+def batch_error(emr, own, emr_patient, service, cause, fix):
+    found = item(emr, own, emr_patient, service)
     result = found["transmission"]
     assert found["status"] == "error" and result["status"] == "error", found
     assert cause in result["cause"] and f"charge {found['id']}" in result["cause"], result

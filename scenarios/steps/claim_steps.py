@@ -54,9 +54,32 @@ def calendar_empty(rcm, eventually, stays, emr_patient):
     stays(probe, what="the Attendance Calendar is empty")
 
 
-def _submit_all(rcm, user=BILLER):
-    ids = [e["id"] for e in rcm.attendance() if e["status"] == "transmitted"]
-    return rcm.submit_for_billing(ids, user)
+def _own(*patients):
+    """The scenario's own patients (the admitted one, and the private-pay one where it has one): the
+    Attendance Calendar and the Work Center also hold other scenarios' and other runs' patients."""
+    return [p for p in patients if p is not None]
+
+
+def _submit_all(rcm, eventually, patients, user=BILLER):
+    """Submit every transmitted treatment of the scenario's own patients, once they reach the calendar."""
+    def transmitted():
+        return [e["id"] for p in patients for e in _attendance(rcm, eventually, p) if e["status"] == "transmitted"]
+
+    return rcm.submit_for_billing(eventually(transmitted, what="the patient's transmitted treatments"), user)
+
+
+def own_claims(rcm, eventually, patient):
+    """The Work Center's claims for the scenario's patient (its patient filter), never anyone else's."""
+    rcm_id = rcm_patient(rcm, patient, eventually).id
+    return [c for c in rcm.claims(rcm_id) if c.get("patient_id") == rcm_id]
+
+
+def _create_claims(rcm, eventually, patients, user=BILLER):
+    """Create claims for each of the scenario's patients with something submitted; if none has, for the
+    first anyway, so that the Work Center's own answer (a refusal) is what the scenario meets."""
+    ids = [rcm_patient(rcm, p, eventually).id for p in patients]
+    billable = [i for i in ids if any(e["status"] == "submitted" for e in rcm.attendance(i))] or ids[:1]
+    return [claim for i in billable for claim in rcm.create_claims(user, patient_id=i)]
 
 
 @when(parsers.parse("the RCM biller submits the treatment of {day:Date} for billing", extra_types=TYPES))
@@ -67,8 +90,8 @@ def submit_day(rcm, eventually, emr_patient, day):
 
 @given("the RCM biller submits every transmitted treatment for billing")
 @when("the RCM biller submits every transmitted treatment for billing")
-def submit_all(rcm):
-    _submit_all(rcm)
+def submit_all(rcm, eventually, emr_patient, private_patient):
+    _submit_all(rcm, eventually, _own(emr_patient, private_patient))
 
 
 @then(parsers.parse('the treatment of {first:Date} is "{s1}" and the treatment of {second:Date} is "{s2}"',
@@ -79,26 +102,32 @@ def statuses(rcm, eventually, emr_patient, first, s1, second, s2):
 
 
 @when("the RCM biller creates claims in the Work Center", target_fixture="claims")
-def create_claims(rcm):
-    return rcm.create_claims(BILLER)
+def create_claims(rcm, eventually, emr_patient, private_patient):
+    return _create_claims(rcm, eventually, _own(emr_patient, private_patient))
 
 
 @when(parsers.parse('the user "{user}" tries to {action}'))
 def tries(emr, rcm, eventually, refusals, emr_patient, user, action):
+    mine = [emr_patient]
     calls = {
         "transmit the patient's items": ("EMR", lambda: _transmit(emr, emr_patient, user)),
         "submit the patient's treatments": ("RCM", lambda: (emr.transmit([i["id"] for i in emr.billing_items(emr_patient)],
-                                                                          BILLER), _submit_all(rcm, user))),
-        "create claims in the Work Center": ("RCM", lambda: (_transmit(emr, emr_patient), _submit_all(rcm),
-                                                             rcm.create_claims(user))),
+                                                                          BILLER), _submit_all(rcm, eventually, mine, user))),
+        "create claims in the Work Center": ("RCM", lambda: (_transmit(emr, emr_patient), _submit_all(rcm, eventually, mine),
+                                                             _create_claims(rcm, eventually, mine, user))),
     }
     attempt(refusals, *calls[action])
 
 
-def _claim_of(claims, claim_format):
-    found = [c for c in claims if c.get("format") == claim_format and c.get("x12")]
-    assert found, f"no {claim_format} claim in {[(c.get('format'), c.get('status')) for c in claims]}"
-    return found[0]
+def _claim_of(rcm, eventually, patient, claim_format):
+    """The patient's ``claim_format`` claim, once the Work Center has sent it."""
+    def probe():
+        claims = own_claims(rcm, eventually, patient)
+        found = [c for c in claims if c.get("format") == claim_format and c.get("x12")]
+        assert found, f"no {claim_format} claim for the patient: {[(c.get('format'), c.get('status')) for c in claims]}"
+        return found[0]
+
+    return eventually(probe, what=f"the patient's {claim_format} claim")
 
 
 def _lines(claim):
@@ -106,22 +135,28 @@ def _lines(claim):
 
 
 @then(parsers.parse('the Work Center holds an "{f1}" claim with a line "{c1}" and an "{f2}" claim with a line "{c2}"'))
-def claims_with_lines(rcm, f1, c1, f2, c2):
-    claims = rcm.claims()
-    assert any(f":{c1}" in line for line in _lines(_claim_of(claims, f1)))
-    assert any(f":{c2}" in line for line in _lines(_claim_of(claims, f2)))
+def claims_with_lines(rcm, eventually, emr_patient, f1, c1, f2, c2):
+    assert any(f":{c1}" in line for line in _lines(_claim_of(rcm, eventually, emr_patient, f1)))
+    assert any(f":{c2}" in line for line in _lines(_claim_of(rcm, eventually, emr_patient, f2)))
 
 
 @then('every claim is "accepted", with a 999 that accepts it and a 277CA')
-def all_accepted(rcm):
-    claims = [c for c in rcm.claims() if c["pay_type"] == "insurance"]
-    assert claims and all(c["status"] == "accepted" for c in claims), [(c["status"], c.get("errors")) for c in claims]
+def all_accepted(rcm, eventually, emr_patient):
+    def probe():
+        claims = [c for c in own_claims(rcm, eventually, emr_patient) if c["pay_type"] == "insurance"]
+        assert claims, "the Work Center holds no payer claim for the patient"
+        assert all(c["status"] == "accepted" for c in claims), [(c["status"], c.get("errors")) for c in claims]
+        return claims
+
+    claims = eventually(probe, what="the patient's claims accepted")
     assert all("IK5*A" in c["ack_999"] and "ST*277*" in c["ack_277ca"] for c in claims)
 
 
 @then(parsers.parse('the claims name the Konnector\'s rendering provider "{npi}"'))
-def claims_rendering(rcm, npi):
-    for claim in (c for c in rcm.claims() if c.get("x12")):
+def claims_rendering(rcm, eventually, emr_patient, npi):
+    sent = [c for c in own_claims(rcm, eventually, emr_patient) if c.get("x12")]
+    assert sent, "the Work Center sent no claim for the patient"  # else the check below would pass on nothing
+    for claim in sent:
         assert any(s.startswith(("NM1*82*", "NM1*71*")) and s.endswith(f"*XX*{npi}") for s in _segments(claim["x12"]))
 
 
@@ -133,7 +168,7 @@ def private_matched(rcm, eventually, private_patient, name):
 @then('the Work Center holds a "private pay statement" for the private-pay patient and no payer claim')
 def private_statement(rcm, eventually, stays, private_patient):
     def probe():
-        mine = [c for c in rcm.claims() if c["patient_id"] == rcm_patient(rcm, private_patient, eventually).id]
+        mine = own_claims(rcm, eventually, private_patient)
         assert [c["status"] for c in mine] == ["private pay statement"] and not any(c.get("x12") for c in mine), mine
 
     stays(probe, what="a private pay statement and no payer claim")
@@ -179,10 +214,10 @@ def matched_ignoring(rcm, eventually, emr_patient, name, link):
 
 
 @then(parsers.parse('the claim for it is an "{claim_format}", as the RCM service says'))
-def claim_format(rcm, claim_format):
-    _submit_all(rcm)
-    claims = rcm.create_claims(BILLER)
-    assert [c["format"] for c in claims] == [claim_format]
+def claim_format(rcm, eventually, emr_patient, claim_format):
+    _submit_all(rcm, eventually, [emr_patient])
+    _create_claims(rcm, eventually, [emr_patient])
+    assert [c["format"] for c in own_claims(rcm, eventually, emr_patient)] == [claim_format]
 
 
 @then(parsers.parse('the RCM\'s treatment has rendering provider "{npi}"'))
@@ -194,8 +229,9 @@ def treatment_provider(rcm, eventually, emr_patient, npi):
 def claim_diagnoses(rcm, eventually, emr_patient):
     entry = _entry(rcm, eventually, emr_patient)
     assert not set(entry) & ONLY_WHAT_TRAVELS
-    _submit_all(rcm)
-    [claim] = rcm.create_claims(BILLER)
+    _submit_all(rcm, eventually, [emr_patient])
+    _create_claims(rcm, eventually, [emr_patient])
+    [claim] = own_claims(rcm, eventually, emr_patient)
     expected = [d["code"].replace(".", "") for d in rcm_patient(rcm, emr_patient, eventually).episodes[-1].diagnoses]
     hi = [s for s in _segments(claim["x12"]) if s.startswith("HI*")]
     sent = [part.split(":")[1] for s in hi for part in s.split("*")[1:] if part.startswith(("ABK", "ABF"))]
@@ -208,12 +244,12 @@ def profile(rcm, eventually, emr_patient, pos):
 
 
 @then(parsers.parse('the "{claim_format}" claim\'s diagnoses include "{code}"'))
-def claim_includes(rcm, claim_format, code):
-    hi = [s for s in _segments(_claim_of(rcm.claims(), claim_format)["x12"]) if s.startswith("HI*")]
+def claim_includes(rcm, eventually, emr_patient, claim_format, code):
+    hi = [s for s in _segments(_claim_of(rcm, eventually, emr_patient, claim_format)["x12"]) if s.startswith("HI*")]
     assert any(code.replace(".", "") in s for s in hi), hi
 
 
 @then(parsers.parse('the "{claim_format}" claim\'s line "{cpt}" carries the modifier "{modifier}"'))
-def line_modifier(rcm, claim_format, cpt, modifier):
-    lines = _lines(_claim_of(rcm.claims(), claim_format))
+def line_modifier(rcm, eventually, emr_patient, claim_format, cpt, modifier):
+    lines = _lines(_claim_of(rcm, eventually, emr_patient, claim_format))
     assert any(f":{cpt}:{modifier}" in line for line in lines), lines

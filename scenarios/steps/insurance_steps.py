@@ -30,19 +30,32 @@ EMR_INSURANCE = {
 WINDOWS = {"Manage Insurance": "insurance", "Manage Review": "review"}
 
 
-def payer_id(rcm, name):
-    found = [p for p in rcm.payers() if p["name"] == name]
-    assert found, f"no payer {name!r} in the RCM's payer list"
+def own_payer(rcm, own, name, pid, phone):
+    """The scenario's own payer for what the feature calls ``name``, added to the RCM's payer list
+    once per scenario under its marked name: never another scenario's or another run's "Aetna"."""
+    if ("payer", name) not in own.ids:
+        made = rcm.add_payer(name=own.name(name), payer_id=pid, phone=phone, claim_formats=["837P", "837I"])
+        own.ids[("payer", name)] = made["id"]
+    return own.ids[("payer", name)]
+
+
+def payer_id(rcm, own, name):
+    """The id of the scenario's own payer ``name``; the scenario must have added it."""
+    if ("payer", name) in own.ids:
+        return own.ids[("payer", name)]
+    found = [p for p in rcm.payers() if p["name"] == own.name(name)]
+    assert found, f"no payer {own.name(name)!r} in the RCM's payer list: the scenario adds its own {name!r} first"
     return found[0]["id"]
 
 
-def insurance_body(rcm, fake, emr_patient, priority, payer, relationship, member_id=None):
+def insurance_body(rcm, own, fake, emr_patient, priority, payer, relationship, member_id=None):
     policy = fake.policy()
-    holder = {"relationship": relationship, "insurance_id": member_id or policy["insurance_id"],
-              "plan_name": policy["plan_name"]}
+    member = own.member(member_id) if member_id else policy["insurance_id"]
+    holder = {"relationship": relationship, "insurance_id": member, "plan_name": policy["plan_name"]}
     if relationship != "Self":
         holder.update(fake.subscriber(relationship, dt.date.fromisoformat(emr_patient.dob)))
-    return {"priority": priority, "payer": payer_id(rcm, payer), "effective_date": "2026-01-01", "policy_holder": holder}
+    return {"priority": priority, "payer": payer_id(rcm, own, payer), "effective_date": "2026-01-01",
+            "policy_holder": holder}
 
 
 def entry(rcm, eventually, emr_patient, priority):
@@ -60,19 +73,8 @@ def _ids(rcm, eventually, emr_patient):
 # -- payers ---------------------------------------------------------------------------------------
 
 @given(parsers.parse('the RCM\'s payer list has "{name}" with payer ID "{pid}" and phone "{phone}"'))
-def payer_listed(rcm, name, pid, phone):
-    if not any(p["name"] == name for p in rcm.payers()):
-        rcm.add_payer(name=name, payer_id=pid, phone=phone, claim_formats=["837P", "837I"])
-
-
-@when(parsers.parse('the RCM user adds the payer "{name}" with payer ID "{pid}"'))
-def add_payer(rcm, name, pid):
-    rcm.add_payer(name=name, payer_id=pid)
-
-
-@then(parsers.parse('the RCM\'s payer list includes "{name}"'))
-def payer_included(rcm, name):
-    assert any(p["name"] == name for p in rcm.payers())
+def payer_listed(rcm, own, name, pid, phone):
+    own_payer(rcm, own, name, pid, phone)
 
 
 # -- windows -------------------------------------------------------------------------------------
@@ -85,15 +87,15 @@ def open_window(emr, emr_patient, name):
 
 @when(parsers.parse('the user adds a "{priority:Text}" insurance with payer "{payer:Text}" for the patient as '
                     '"{relationship:Text}" through the window', extra_types=TYPES))
-def add_through_window(rcm, fake, refusals, emr_patient, window, priority, payer, relationship):
-    body = insurance_body(rcm, fake, emr_patient, priority, payer, relationship)
+def add_through_window(rcm, own, fake, refusals, emr_patient, window, priority, payer, relationship):
+    body = insurance_body(rcm, own, fake, emr_patient, priority, payer, relationship)
     attempt(refusals, "RCM", lambda: rcm.window(window, "/insurances", "POST", **body))
 
 
 @given(parsers.parse('the user adds a "{priority:Text}" insurance with payer "{payer:Text}" and member ID "{member:Text}" for the '
                      'patient as "{relationship:Text}" through the window', extra_types=TYPES))
-def add_member_through_window(rcm, fake, emr_patient, window, priority, payer, member, relationship):
-    body = insurance_body(rcm, fake, emr_patient, priority, payer, relationship, member)
+def add_member_through_window(rcm, own, fake, emr_patient, window, priority, payer, member, relationship):
+    body = insurance_body(rcm, own, fake, emr_patient, priority, payer, relationship, member)
     rcm.window(window, "/insurances", "POST", **body)
 
 
@@ -105,7 +107,7 @@ def other_patient(emr, rcm, fake, eventually):
 
 
 @when(parsers.parse("the link is used {how}"))
-def misuse(rcm, fake, refusals, emr_patient, window, how, request):
+def misuse(rcm, own, fake, refusals, emr_patient, window, how, request):
     from kipu_harness.clients import Window
 
     if how == "for another patient":
@@ -116,7 +118,7 @@ def misuse(rcm, fake, refusals, emr_patient, window, how, request):
     elif how == "with its signature altered":
         window = Window(window.path, window.token[:-4] + ("AAAA" if not window.token.endswith("AAAA") else "BBBB"),
                         window.expires_at)
-    body = insurance_body(rcm, fake, emr_patient, "primary", "Aetna", "Self")
+    body = insurance_body(rcm, own, fake, emr_patient, "primary", "Aetna", "Self")
     attempt(refusals, "RCM", lambda: rcm.window(window, "/insurances", "POST", **body))
 
 
@@ -124,23 +126,23 @@ def misuse(rcm, fake, refusals, emr_patient, window, how, request):
 
 @given(parsers.parse('the RCM user adds a "{priority:Text}" insurance with payer "{payer:Text}" for the patient as "{relationship:Text}"', extra_types=TYPES))
 @when(parsers.parse('the RCM user adds a "{priority:Text}" insurance with payer "{payer:Text}" for the patient as "{relationship:Text}"', extra_types=TYPES))
-def rcm_adds(rcm, fake, eventually, refusals, emr_patient, priority, payer, relationship):
-    body = insurance_body(rcm, fake, emr_patient, priority, payer, relationship)
+def rcm_adds(rcm, own, fake, eventually, refusals, emr_patient, priority, payer, relationship):
+    body = insurance_body(rcm, own, fake, emr_patient, priority, payer, relationship)
     attempt(refusals, "RCM", lambda: rcm.save_insurance(*_ids(rcm, eventually, emr_patient), **body))
 
 
 @given(parsers.parse('the RCM user adds a "{priority:Text}" insurance with payer "{payer:Text}" and member ID "{member:Text}" for the '
                      'patient as "{relationship:Text}"', extra_types=TYPES))
-def rcm_adds_member(rcm, fake, eventually, emr_patient, priority, payer, member, relationship):
-    body = insurance_body(rcm, fake, emr_patient, priority, payer, relationship, member)
+def rcm_adds_member(rcm, own, fake, eventually, emr_patient, priority, payer, member, relationship):
+    body = insurance_body(rcm, own, fake, emr_patient, priority, payer, relationship, member)
     rcm.save_insurance(*_ids(rcm, eventually, emr_patient), **body)
 
 
 @when(parsers.parse('the RCM user saves this "{priority:Text}" insurance for the patient:', extra_types=TYPES))
-def rcm_saves_table(rcm, eventually, emr_patient, priority, datatable):
+def rcm_saves_table(rcm, own, eventually, emr_patient, priority, datatable):
     row = dict(zip(datatable[0], datatable[1]))
     first, last = row["subscriber"].split(" ", 1)
-    body = {"priority": priority, "payer": payer_id(rcm, row["payer"]), "effective_date": row["effective date"],
+    body = {"priority": priority, "payer": payer_id(rcm, own, row["payer"]), "effective_date": row["effective date"],
             "policy_holder": {"insurance_id": row["insurance ID"], "plan_name": row["plan name"],
                               "relationship": row["relationship"], "first_name": first, "last_name": last,
                               "birthday": row["birthday"], "gender": row["gender"]}}
@@ -165,8 +167,8 @@ def verified(rcm, eventually, emr_patient, priority, who):
 
 
 @then(parsers.parse('the RCM\'s Insurance Set for the patient holds "{priority:Text}" with payer "{payer:Text}"', extra_types=TYPES))
-def holds_with_payer(rcm, eventually, emr_patient, priority, payer):
-    assert entry(rcm, eventually, emr_patient, priority)["payer"]["name"] == payer
+def holds_with_payer(rcm, own, eventually, emr_patient, priority, payer):
+    assert entry(rcm, eventually, emr_patient, priority)["payer"]["name"] == own.shown(payer)
 
 
 @then(parsers.parse('the RCM\'s Insurance Set for the patient holds "{priorities}"'))
@@ -222,14 +224,14 @@ def emr_priorities(emr, eventually, emr_patient, priorities):
 
 
 @then(parsers.parse('the EMR\'s "{priority:Text}" insurance shows "{value:Text}" as "{field}"', extra_types=TYPES))
-def emr_shows(emr, rcm, eventually, emr_patient, priority, value, field):
+def emr_shows(emr, rcm, own, eventually, emr_patient, priority, value, field):
     patient = emr.get(emr_patient)
     home = patient.address
     expected = {
         "(the patient's SSN)": patient.ssn,
         "(the patient's address)": f"{home.street}, {home.city}, {home.state} {home.zip}",
         "(the patient's birth sex)": patient.gender,
-    }.get(value, value)
+    }.get(value, own.shown(value))  # the scenario's own payer, as the EMR shows it
     if value == "(the RCM's insurance ID)":
         expected = entry(rcm, eventually, emr_patient, priority.lower())["policy_holder"]["insurance_id"]
 
@@ -250,8 +252,8 @@ def emr_local_edit(emr, eventually, emr_patient, priority, value):
 # -- eligibility ------------------------------------------------------------------------------------
 
 @given(parsers.parse('the payer answers eligibility for member "{member:Text}" as "{outcome}"', extra_types=TYPES))
-def payer_outcome(target, member, outcome):
-    target.payer.set_member(member, outcome)
+def payer_outcome(target, own, member, outcome):
+    target.payer.set_member(own.member(member), outcome)
 
 
 @when(parsers.parse('the user checks eligibility of the "{priority:Text}" insurance through the window', extra_types=TYPES))
@@ -295,8 +297,10 @@ def rejection(eligibility, code):
 
 
 @then("the RCM journal holds the 270 sent and the 271 received")
-def journal_x12(target):
-    entries = target.controls["rcm"].journal("x12")
+def journal_x12(target, rcm, eventually, emr_patient):
+    members = _members(rcm, eventually, emr_patient)
+    entries = _of_members(target.controls["rcm"].journal("x12"), members)
+    assert len(entries) >= 2, f"the RCM journal holds {[e['summary'] for e in entries]} for members {members}"
     assert entries[-2]["summary"].startswith("270 sent") and entries[-2]["body"].startswith("ISA*")
     assert entries[-1]["summary"] == "271 received" and "ST*271*" in entries[-1]["body"]
 
@@ -305,6 +309,16 @@ def journal_x12(target):
 def review(rcm, eventually, emr_patient, priority, who):
     rcm.review_eligibility(*_ids(rcm, eventually, emr_patient), entry(rcm, eventually, emr_patient, priority)["id"], who)
 
+def _members(rcm, eventually, emr_patient):
+    """The member IDs of the patient's Insurance Set: what picks its own 270s and 271s out of a journal
+    other scenarios write to as well."""
+    return {i["policy_holder"]["insurance_id"] for i in rcm_patient(rcm, emr_patient, eventually).episodes[-1].insurances}
+
+
+def _of_members(entries, members):
+    return [e for e in entries if any(f"*MI*{m}~" in e["body"].replace("\n", "") for m in members)]
+
+
 
 @then(parsers.parse('the eligibility result of the "{priority:Text}" insurance is reviewed by "{who}"', extra_types=TYPES))
 def reviewed(rcm, eventually, emr_patient, priority, who):
@@ -312,11 +326,13 @@ def reviewed(rcm, eventually, emr_patient, priority, who):
 
 
 @then("the last 270 the payer received names the subscriber and the patient as a dependent")
-def dependent_270(target, emr_patient):
+def dependent_270(target, rcm, own, eventually, emr_patient):
     from kipu_harness.wire.x12 import eligibility as x12
 
-    received = [e for e in target.controls["payer"].journal("x12") if e["summary"] == "270 received"]
+    received = [e for e in _of_members(target.controls["payer"].journal("x12"), _members(rcm, eventually, emr_patient))
+                if e["summary"] == "270 received"]
+    assert received, "the payer received no 270 for the patient's member ID"
     inquiry, _ = x12.parse_270(received[-1]["body"])
     assert inquiry.dependent is not None
     assert (inquiry.dependent.first_name, inquiry.dependent.last_name) == (emr_patient.first_name, emr_patient.last_name)
-    assert inquiry.subscriber.last_name != "" and inquiry.subscriber.member_id == "C200000001"
+    assert inquiry.subscriber.last_name != "" and inquiry.subscriber.member_id == own.shown("C200000001")

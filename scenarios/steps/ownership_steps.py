@@ -4,23 +4,17 @@ the settle window, not through the refusal's wording."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import time
-
 from pytest_bdd import given, parsers, then, when
 
+from ..own import new_marker
 from .rcm_steps import rcm_patient
 from .shared_steps import attempt
 
-# Names a scenario gives what it creates in shared lists (the RCM's payer list), unique to this
-# run and scenario, so a system that keeps everything never shows a scenario another's payer.
-_RUN = format(time.time_ns() // 1_000_000 ^ os.getpid(), "x")[-6:].upper()
-_NEXT = itertools.count(1)
-
 
 def unique(name: str) -> str:
-    return f"{name} {_RUN}{next(_NEXT)}"
+    """A name for the RCM's shared payer list, unique to this run and scenario (scenarios/own.py), so
+    a system that keeps everything never shows a scenario another's payer."""
+    return f"{name} {new_marker()}"
 
 
 @given(parsers.parse('the RCM user adds a new payer "{name}" with payer ID "{pid}"'), target_fixture="new_payer")
@@ -89,7 +83,7 @@ def _held(emr, rcm, eventually, patient, what):
         return ([i for i in emr.insurances(patient)],
                 [i for i in episode.insurances if i.get("eligibility")])
     rcm_id = rcm_patient(rcm, patient, eventually).id
-    return [], [c for c in rcm.claims() if c.get("patient_id") == rcm_id]
+    return [], [c for c in rcm.claims(rcm_id) if c.get("patient_id") == rcm_id]
 
 
 @then(parsers.parse("neither the EMR nor the RCM holds any {what} for the patient"))

@@ -6,6 +6,8 @@ import json
 
 from pytest_bdd import given, parsers, then, when
 
+from kipu_harness.contract import Refusal
+
 from ..vocabulary import TYPES
 from .insurance_steps import _ids, payer_id
 from .rcm_steps import rcm_patient
@@ -29,9 +31,22 @@ EMR_REVIEW = {
 
 @given(parsers.parse('the EMR\'s level of care "{name}" runs "{days}"'))
 def care_level(emr, name, days):
-    if not any(c["care_level_name"] == name for c in emr.care_levels()):
-        running = {d.strip() for d in days.split(",")}
-        emr.add_care_level(name, {d: d in running for d in DAYS})
+    # A level of care is the facility's configuration, shared by every scenario: added where it is
+    # missing (another scenario may add it at the same moment), and then it must run these days.
+    running = {d.strip() for d in days.split(",")}
+    wanted = {d: d in running for d in DAYS}
+
+    def configured():
+        return [c for c in emr.care_levels() if c["care_level_name"] == name]
+
+    if not configured():
+        try:
+            emr.add_care_level(name, wanted)
+        except Refusal:
+            assert configured(), f"the EMR refused to add the level of care {name!r}"
+    found = configured()
+    assert all({d: bool(c["days_of_the_week"].get(d)) for d in DAYS} == wanted for c in found), (
+        f"the EMR's level of care {name!r} runs other days than {days!r}: {found}")
 
 
 def _review(service, start, end, units, status, **extra):
@@ -51,10 +66,10 @@ def add_through_window(rcm, window, service, start, end, units, status):
 
 @given(parsers.parse(f"the RCM user adds a U/R for {UR}", extra_types=TYPES))
 @when(parsers.parse(f"the RCM user adds a U/R for {UR}", extra_types=TYPES))
-def rcm_adds(rcm, eventually, emr_patient, service, start, end, units, status):
+def rcm_adds(rcm, own, eventually, emr_patient, service, start, end, units, status):
     # The Background's payer: finalizing the U/R later must keep it (a PATCH without payer).
     rcm.save_authorization(*_ids(rcm, eventually, emr_patient),
-                           **_review(service, start, end, units, status, payer=payer_id(rcm, "Aetna")))
+                           **_review(service, start, end, units, status, payer=payer_id(rcm, own, "Aetna")))
 
 
 @when(parsers.parse(f"the RCM user adds a standalone authorization for {UR}", extra_types=TYPES))
@@ -64,12 +79,12 @@ def rcm_adds_standalone(rcm, eventually, emr_patient, service, start, end, units
 
 
 @when("the RCM user saves this utilization review for the patient:")
-def rcm_saves_table(rcm, eventually, emr_patient, datatable):
+def rcm_saves_table(rcm, own, eventually, emr_patient, datatable):
     row = dict(zip(datatable[0], datatable[1]))
     rcm.save_authorization(*_ids(rcm, eventually, emr_patient), service=row["service"],
                            start_date=row["start date"], end_date=row["end date"], units=int(row["units"]),
                            authorization_number=row["authorization number"], authorization_status=row["status"],
-                           um_follow_up_date=row["UM follow-up date"], payer=payer_id(rcm, row["payer"]))
+                           um_follow_up_date=row["UM follow-up date"], payer=payer_id(rcm, own, row["payer"]))
 
 
 @when(parsers.parse('the RCM user finalizes the U/R as "{status}" with authorization number "{number}" and '
@@ -106,7 +121,9 @@ def emr_count(emr, eventually, stays, emr_patient, count):
 
 
 @then(parsers.parse('the EMR\'s utilization review shows "{value:Text}" as "{field}"', extra_types=TYPES))
-def emr_shows(emr, eventually, emr_patient, value, field):
+def emr_shows(emr, own, eventually, emr_patient, value, field):
+    value = own.shown(value)  # the scenario's own payer, as the EMR shows it
+
     def probe():
         actual = EMR_REVIEW[field](emr_review(emr, emr_patient))
         assert actual == value, f"EMR {field}: expected {value!r}, found {actual!r}"
@@ -129,7 +146,10 @@ def emr_local_edit(emr, eventually, emr_patient, value):
 
 
 @then("the last message the RCM sent to the EMR has no days of the week")
-def no_days_sent(target):
-    sent = [d for d in target.controls["rcm"].outbox() if d["path"].endswith("/utilization_reviews")]
-    body = json.loads(sent[-1]["body"])
+def no_days_sent(target, emr_patient):
+    # The RCM's outbox holds every patient's messages: the last of this patient's U/R messages.
+    sent = [json.loads(d["body"]) for d in target.controls["rcm"].outbox() if d["path"].endswith("/utilization_reviews")]
+    mine = [b for b in sent if str(b.get("emr_patient_id")) == str(emr_patient.id)]
+    assert mine, "the RCM sent the EMR no U/R message for the patient"
+    body = mine[-1]
     assert body["utilization_reviews"] and all("days_of_week" not in r for r in body["utilization_reviews"])

@@ -58,11 +58,23 @@ def refused_naming(refusals, system, field):
 
 @then(parsers.parse('the last HL7 message the RCM received has DG1 "{first}" starting {first_day:d} '
                     'and DG1 "{second}" starting {second_day:d}'))
-def last_message_dg1(target, first, first_day, second, second_day):
+def last_message_dg1(target, emr_patient, first, first_day, second, second_day):
     import hl7
 
-    received = [e for e in target.controls["rcm"].journal("hl7") if e["summary"] == "received"]
-    assert received, "the RCM journal holds no HL7 message"
-    message = hl7.parse(received[-1]["body"].replace("\n", "\r"))
+    received = [hl7.parse(e["body"].replace("\n", "\r")) for e in target.controls["rcm"].journal("hl7")
+                if e["summary"] == "received"]
+    # The journal holds every patient's messages: the last one about this patient (PID-3, type PI).
+    mine = [m for m in received if _patient_ids(m) & {str(emr_patient.id)}]
+    assert mine, f"the RCM journal holds no HL7 message for EMR patient {emr_patient.id}"
+    message = mine[-1]
     starts = {str(seg[3][0][0]): str(seg[5]) for seg in message.segments("DG1")}
     assert starts.get(first) == str(first_day) and starts.get(second) == str(second_day), starts
+
+
+def _patient_ids(message) -> set[str]:
+    """The EMR Patient IDs in PID-3: type PI, assigned by anyone but the CRM (whose prospect id is a PI too)."""
+    from kipu_harness.wire.hl7v2.message import CRM_AUTHORITY
+
+    pid = str(message.segment("PID")).split("|")
+    ids = [rep.split("^") for rep in pid[3].split("~")] if len(pid) > 3 else []
+    return {parts[0] for parts in ids if parts[4:5] == ["PI"] and parts[3:4] != [CRM_AUTHORITY]}
