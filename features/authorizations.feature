@@ -94,6 +94,15 @@ Feature: Authorizations table (RCM to EMR)
     When the RCM user finalizes the U/R as "Authorized" with authorization number "AUTH-2002" and 7 units
     Then the EMR's utilization review shows "AUTH-2002" as "Authorization #"
 
+  @REQ-AUTH-01
+  Scenario: The next RCM save of any U/R field puts back the RCM's value of a field changed only in the EMR
+    Given the RCM user adds a U/R for "Residential" from 2026-03-02 to 2026-03-08 with 7 units, "Authorized"
+    And the EMR user changes the utilization review's authorization number to "EMR-ONLY-7" in the EMR
+    When the RCM user changes the U/R's units to 10
+    Then the EMR's utilization review shows "AUTH-0001" as "Authorization #"
+    And the EMR's utilization review shows "10" as "# of Days"
+    And the RCM's U/R authorization number is still "AUTH-0001"
+
   @REQ-AUTH-13
   Scenario: A standalone authorization for an ancillary service is added in the RCM
     When the RCM user adds a standalone authorization for "Psychiatric Evaluation 90792" from 2026-03-02 to 2026-03-31 with 1 units, "Authorized"

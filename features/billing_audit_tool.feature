@@ -29,18 +29,21 @@ Feature: Billing Audit Tool table (EMR to RCM)
     @REQ-BAT-05
     Examples: Level of Care
       | data          | transmitted | function                          | documented | observed |
-      | Level of Care | No          | matches on the LOC's unique ID    | the patient attends a "Residential Day" group session described as "Res. Day (legacy)" on 2026-03-03 | the treatment matched the RCM service "Residential" by "level of care ID" |
+      | Level of Care | No          | matches on the LOC's unique ID    | the patient attends a "Residential Day" group session described as "Res. Day (legacy)" on 2026-03-03 | the treatment became the RCM service "Residential" |
+      | Level of Care | No          | the LOC ID wins over a name       | the patient attends a "Residential Day" group session described as "Detox" on 2026-03-03 | the treatment became the RCM service "Residential" |
 
     @REQ-BAT-06 @REQ-BAT-07 @REQ-BAT-08
     Examples: Codes
       | data  | transmitted | function                                         | documented | observed |
-      | Codes | No          | exact service name, insurance pay first          | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 | the treatment matched the RCM service "Individual Therapy 60" by "service name" |
-      | Codes | No          | revenue, procedure, modifier, claim format next  | the "Individual Therapy 60" evaluation, described as "Therapy (60 min)", is documented for the patient on 2026-03-03 | the treatment matched the RCM service "Individual Therapy 60" by "codes" |
+      | Codes | No          | exact service name, insurance pay first          | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 | the treatment became the RCM service "Individual Therapy 60" |
+      | Codes | No          | the name wins over the codes                     | the "Individual Therapy 60" evaluation, described as "Group Therapy", is documented for the patient on 2026-03-03 | the treatment became the RCM service "Group Therapy" |
+      | Codes | No          | a name that is not exact falls to the codes      | the "Individual Therapy 60" evaluation, described as "group therapy", is documented for the patient on 2026-03-03 | the treatment became the RCM service "Individual Therapy 60" |
+      | Codes | No          | revenue, procedure, modifier, claim format next, insurance pay first | the "Individual Therapy 60" evaluation, described as "Therapy (60 min)", is documented for the patient on 2026-03-03 | the treatment became the RCM service "Individual Therapy 60" |
 
     @REQ-BAT-09
     Examples: Modifiers
       | data      | transmitted | function                                  | documented | observed |
-      | Modifiers | No          | used to match; one that matches nothing is ignored | the "Individual Therapy 60" evaluation with modifier "HQ", described as "Therapy (60 min)", is documented for the patient on 2026-03-03 | the treatment matched the RCM service "Individual Therapy 60" by "codes", with the modifier ignored |
+      | Modifiers | No          | used to match; one that matches nothing is ignored | the "Individual Therapy 60" evaluation with modifier "HQ", described as "Therapy (60 min)", is documented for the patient on 2026-03-03 | the treatment became the RCM service "Individual Therapy 60", which shows no modifier |
 
     @REQ-BAT-10
     Examples: Units
@@ -51,6 +54,7 @@ Feature: Billing Audit Tool table (EMR to RCM)
     Examples: Claim Format
       | data         | transmitted | function                               | documented | observed |
       | Claim Format | No          | helps matching; the RCM decides the format | the patient attends the "Residential Day" group session on 2026-03-03 | the claim for it is an "837I", as the RCM service says |
+      | Claim Format | No          | a Professional charge that became an institutional service | the "Individual Therapy 60" evaluation, described as "Residential", is documented for the patient on 2026-03-03 | the claim for it is an "837I", as the RCM service says |
 
     @REQ-BAT-12 @REQ-SET-02 @REQ-SET-07
     Examples: Rendering Provider, blank
@@ -62,6 +66,8 @@ Feature: Billing Audit Tool table (EMR to RCM)
       | data               | transmitted | function                                        | documented | observed |
       | Rendering Provider | Yes         | another provider only if on the authorization   | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 by rendering provider "1765432103" | the RCM's treatment has rendering provider "1765432103" |
       | Rendering Provider | Yes         | not on the authorization: it does not transmit  | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 by rendering provider "1456789019" | the "Individual Therapy 60" item comes back with the error "is not on the authorization" and the fix "add the provider as rendering provider" |
+      | Rendering Provider | Yes         | level of care: only if on the U/R                 | the patient attends the "Residential Day" group session on 2026-03-03 with rendering provider "1456789019" | the "Residential" item comes back with the error "is not on the authorization" and the fix "add the provider as rendering provider" |
+      | Rendering Provider | Yes         | level of care: the U/R names the provider         | the patient's U/R in the RCM names rendering provider "1456789019", and the patient attends the "Residential Day" group session on 2026-03-03 with rendering provider "1456789019" | the RCM's treatment has rendering provider "1456789019" |
 
     @REQ-BAT-14
     Examples: Diagnosis Codes
@@ -96,14 +102,18 @@ Feature: Billing Audit Tool table (EMR to RCM)
     And the RCM biller creates claims in the Work Center
     Then the "837P" claim's line "90837" carries the modifier "GT"
 
-  @REQ-SET-03 @REQ-SET-04
-  Scenario Outline: Bill by <setting> picks the rendering provider before the Konnector's (AMB-07)
+  @REQ-SET-03 @REQ-SET-04 @REQ-SET-02
+  Scenario Outline: Bill by <setting> picks the RCM facility and the rendering provider (AMB-07)
     Given the patient in <where> attends the "Residential Day" group session on 2026-03-03
     When the biller transmits the patient's items
-    Then the RCM's treatment has rendering provider "<provider>"
+    Then the RCM's treatment has rendering provider "<provider>", billed by facility "<facility>"
+    When the RCM biller submits every transmitted treatment for billing
+    And the RCM biller creates claims in the Work Center
+    Then the "837I" claim's billing provider is "<facility>"
 
     Examples:
-      | setting  | where                                              | provider   |
-      | Building | building "North Campus"                            | 1456789019 |
-      | Program  | program "Young Adult"                              | 1765432103 |
-      | Program  | building "North Campus" and program "Young Adult"  | 1765432103 |
+      | setting   | where                                              | provider   | facility                         |
+      | Building  | building "North Campus"                            | 1456789019 | Kipu Harness North Campus        |
+      | Program   | program "Young Adult"                              | 1765432103 | Kipu Harness Young Adult Program |
+      | Program   | building "North Campus" and program "Young Adult"  | 1765432103 | Kipu Harness Young Adult Program |
+      | Konnector | building "South Campus"                            | 1987654328 | Kipu Harness Recovery Center     |

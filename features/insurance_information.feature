@@ -74,6 +74,20 @@ Feature: Insurance table (RCM to EMR)
       | rcm field | emr field          | emr value |
       | (none)    | Subscriber Address | N/A       |
 
+  @REQ-INS-07 @REQ-INS-03 @REQ-INS-04
+  Scenario: Each rank of the Insurance Set reaches the EMR with its own payer and policy
+    Given the RCM's payer list has "Cigna" with payer ID "62308" and phone "800-997-1654"
+    And the RCM's payer list has "Humana" with payer ID "61101" and phone "800-457-4708"
+    When the RCM user adds a "primary" insurance with payer "Aetna" for the patient as "Self"
+    And the RCM user adds a "secondary" insurance with payer "Cigna" for the patient as "Spouse"
+    And the RCM user adds a "tertiary" insurance with payer "Humana" for the patient as "Other"
+    Then the EMR's "Primary" insurance shows "Aetna" as "Company"
+    And the EMR's "Secondary" insurance shows "Cigna" as "Company"
+    And the EMR's "Tertiary" insurance shows "Humana" as "Company"
+    And the EMR's "Primary" insurance shows "(the RCM's insurance ID)" as "Policy No."
+    And the EMR's "Secondary" insurance shows "(the RCM's insurance ID)" as "Policy No."
+    And the EMR's "Tertiary" insurance shows "(the RCM's insurance ID)" as "Policy No."
+
   @REQ-INS-11 @REQ-INS-14
   Scenario Outline: For Self, the EMR fills the subscriber's <emr field> from the patient
     When the RCM user adds a "primary" insurance with payer "Aetna" for the patient as "Self"
@@ -84,6 +98,18 @@ Feature: Insurance table (RCM to EMR)
       | emr field          | emr value                 |
       | SSN (Subscriber)   | (the patient's SSN)       |
       | Subscriber Address | (the patient's address)   |
+
+  @REQ-INS-11 @REQ-INS-14
+  Scenario: For Self, the subscriber SSN and address are the EMR's: a change there reaches the RCM with Send to Kipu RCM
+    Given the RCM user adds a "primary" insurance with payer "Aetna" for the patient as "Self"
+    And the patient's SSN is "123-45-6780" in the EMR
+    And the patient's Address is "9 Quarry Lane" in the EMR
+    Then the EMR's "Primary" insurance shows "123-45-6780" as "SSN (Subscriber)"
+    And the RCM's "primary" policy holder SSN is not "123-45-6780"
+    When "Send to Kipu RCM" is clicked for the patient
+    Then the RCM's "primary" policy holder has the patient's SSN (Subscriber)
+    And the RCM's "primary" policy holder has the patient's Subscriber Address
+    And the EMR's "Primary" insurance shows "(the patient's address)" as "Subscriber Address"
 
   @REQ-INS-13 @REQ-PAT-09
   Scenario: For Self, the policy holder's gender is the patient's Birth Sex from the EMR (AMB-03)

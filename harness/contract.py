@@ -130,6 +130,7 @@ class TreatmentRow(TypedDict, total=False):
     date_of_service: str
     units: int
     rendering_provider: str | None
+    facility: str | None               # the RCM facility it bills under (SET-02..SET-04)
     pay_type: str                      # insurance | private
     service_profile: str | None        # the place-of-service profile the RCM chose
     status: str                        # transmitted | submitted | claimed

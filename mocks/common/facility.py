@@ -53,7 +53,10 @@ def install_rcm(tx: Any, data: dict[str, Any]) -> None:
         tx.insert("provider", dict(provider))
     tx.put("billing_setting", {"id": 1, "facility": data["facility"], "konnector": data["konnector"],
                                "bill_by_building": data.get("bill_by_building", {}),
-                               "bill_by_program": data.get("bill_by_program", {})})
+                               "bill_by_program": data.get("bill_by_program", {}),
+                               "facilities": data.get("facilities", []),
+                               "facility_by_building": data.get("facility_by_building", {}),
+                               "facility_by_program": data.get("facility_by_program", {})})
     for user in USERS:
         tx.insert("user", dict(user))
 

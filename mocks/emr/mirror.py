@@ -51,6 +51,12 @@ def self_fields(patient: dict[str, Any], relationship: str) -> dict[str, str]:
     }
 
 
+def as_shown(patient: dict[str, Any], insurance: dict[str, Any]) -> dict[str, Any]:
+    """An insurance as the EMR shows it: its own fields filled from the patient as the patient is
+    now (INS-11/INS-14: the EMR is their source), whatever the RCM last sent."""
+    return {**insurance, **self_fields(patient, insurance.get("subscriber_relationship") or "")}
+
+
 def days_of_week(tx, level_of_care: str | None) -> dict[str, bool] | None:
     """AUTH-11: from the EMR's own level-of-care configuration, never from the RCM."""
     found = [c for c in tx.all("care_level") if c["care_level_name"] == level_of_care]
@@ -193,6 +199,8 @@ def _latest(kind: str, key: str, query: Between) -> dict[str, Any]:
                        [Problem("end_date", f"{query.end_date} is before the start date {query.start_date}")])
     with ctx().store.read() as tx:
         rows = [r for r in tx.all(kind) if query.start_date <= r["updated_at"][:10] <= query.end_date]
+        if kind == "insurance":
+            rows = [as_shown(tx.get("patient", r["patient_id"]) or {}, r) for r in rows]
     return page(rows, key, query)
 
 

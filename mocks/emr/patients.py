@@ -13,6 +13,7 @@ from ..common import windows
 from ..common.base import ApiError, ctx, load
 from ..common.routes import answers, blueprint, path_model
 from .kipu import page, present, require_master_id
+from .mirror import as_shown
 from .mirror_schemas import PatientRead
 from .schemas import Between, CensusQuery, CrmPush, Discharge, MasterId, NewPatient, PatientOut, PatientsPage, \
     PatientUpdate, as_stored
@@ -99,7 +100,7 @@ def get_patient(path: PatientPath, query: MasterId):
     """One patient with its mirrored insurances (patient_master_id required)"""
     with ctx().store.read() as tx:
         patient = load(tx, "patient", path.patient_id)
-        insurances = tx.find("insurance", patient_id=patient["id"])
+        insurances = [as_shown(patient, i) for i in tx.find("insurance", patient_id=patient["id"])]
     require_master_id(patient, query.patient_master_id)
     return {"patient": {**present(patient), "insurances": insurances}}
 

@@ -194,6 +194,7 @@ def accept_charge(context: SystemContext, tx, patient: dict[str, Any] | None, ch
     authorization = _authorization(episode, service, day, item) if (
         service["requires_authorization"] and service["pay_type"] == "insurance") else None
     provider = _rendering_provider(tx, charge, authorization, item)
+    facility = _facility(tx, charge)
     profile = charge.place_of_service if charge.place_of_service in service["profiles"] else service["profiles"][0]
     # Only what the Billing Audit Tool table says is transmitted is kept (BAT-01): the date of
     # service, one unit, the rendering provider. The rest only chose the episode and service.
@@ -201,7 +202,7 @@ def accept_charge(context: SystemContext, tx, patient: dict[str, Any] | None, ch
         "patient_id": patient["id"], "episode_id": episode["id"], "emr_item_id": charge.emr_item_id,
         "date_of_service": day, "units": 1, "service_id": service["id"],
         "service_name": service["name"], "pay_type": service["pay_type"], "service_profile": profile,
-        "rendering_provider": provider, "status": "transmitted", "matched_by": matched_by,
+        "rendering_provider": provider, "facility": facility, "status": "transmitted", "matched_by": matched_by,
         "matching_note": next((m["reason"] for m in matching if m["service"]), ""),
         "received_at": context.clock.now().isoformat(),
     })
@@ -262,6 +263,15 @@ def _rendering_provider(tx, charge: Charge, authorization, item) -> str:
               "konnector": settings["konnector"]["rendering_provider"]}
     order = ctx().settings.billing_route_precedence
     return next(routes[r] for r in order if routes.get(r))
+
+
+def _facility(tx, charge: Charge) -> str:
+    """SET-02..SET-04: the RCM facility a charge bills under, by the same precedence as its provider."""
+    settings = tx.get("billing_setting", 1)
+    routes = {"program": settings.get("facility_by_program", {}).get(charge.program or ""),
+              "building": settings.get("facility_by_building", {}).get(charge.location or ""),
+              "konnector": settings["konnector"]["facility"]}
+    return next(routes[r] for r in ctx().settings.billing_route_precedence if routes.get(r))
 
 
 # -- Attendance Calendar (WF-5.3) ----------------------------------------------------------------

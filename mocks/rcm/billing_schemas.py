@@ -118,6 +118,9 @@ class BillingSettings(Record):
     konnector: Konnector
     bill_by_building: dict[str, str] = Field(description="building -> rendering provider NPI (SET-03)")
     bill_by_program: dict[str, str] = Field(description="program -> rendering provider NPI (SET-04)")
+    facilities: list[BillingFacility] = Field([], description="the other RCM facilities a building or program bills under")
+    facility_by_building: dict[str, str] = Field({}, description="building -> the RCM facility that bills there (SET-03)")
+    facility_by_program: dict[str, str] = Field({}, description="program -> the RCM facility that bills there (SET-04)")
 
 
 class BillingSettingsOut(BaseModel):
@@ -262,6 +265,7 @@ class AttendanceEntry(Record):
     pay_type: Literal["insurance", "private"]
     service_profile: str
     rendering_provider: str
+    facility: str | None = Field(None, description="the RCM facility that bills it (SET-02..SET-04)")
     status: Literal["transmitted", "submitted", "claimed"]
     matched_by: str | None
     matching_note: str

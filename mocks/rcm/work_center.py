@@ -60,7 +60,7 @@ def create_claims(header: BillingUser, query: ClaimsQuery):
             service = tx.get("rcm_service", entry["service_id"])
             # One claim per rendering provider too: the claim names one (2310B / 2310A).
             key = (entry["patient_id"], entry["episode_id"], service["claim_format"], entry["pay_type"],
-                   entry["rendering_provider"])
+                   entry["rendering_provider"], entry.get("facility") or "")
             groups.setdefault(key, []).append({**entry, "service": service})
         drafts = [_draft(tx, context, key, rows) for key, rows in sorted(groups.items())]
     if not drafts:
@@ -70,7 +70,7 @@ def create_claims(header: BillingUser, query: ClaimsQuery):
 
 
 def _draft(tx, context: SystemContext, key: tuple, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    patient_id, episode_id, claim_format, pay_type, _provider = key
+    patient_id, episode_id, claim_format, pay_type, _provider, facility = key
     patient = tx.get("patient", patient_id)
     episode = episode_of(patient, episode_id)
     record = tx.insert("claim", {"patient_id": patient_id, "episode_id": episode_id, "pay_type": pay_type,
@@ -89,7 +89,7 @@ def _draft(tx, context: SystemContext, key: tuple, rows: list[dict[str, Any]]) -
         record.update(status="private pay statement", total=str(sum(line["charge"] for line in lines)))
         tx.put("claim", record)
         return {"record": record}
-    claim = build_claim(tx, record["id"], patient, episode, FORMATS[claim_format], lines, rows)
+    claim = build_claim(tx, record["id"], patient, episode, FORMATS[claim_format], lines, rows, facility)
     record["claim_id"] = claim.claim_id
     tx.put("claim", record)
     return {"record": record, "claim": claim}
@@ -119,9 +119,10 @@ def _lines(tx, rows: list[dict[str, Any]], payer_id: int | None) -> list[dict[st
     return lines
 
 
-def build_claim(tx, number: int, patient, episode, claim_format: str, lines, rows) -> "x12.Claim":
+def build_claim(tx, number: int, patient, episode, claim_format: str, lines, rows, facility_name: str = "") -> "x12.Claim":
     settings = tx.get("billing_setting", 1)
-    facility = settings["facility"]
+    # The billing provider is the facility the treatments bill under (SET-02..SET-04).
+    facility = next((f for f in settings.get("facilities", []) if f["name"] == facility_name), settings["facility"])
     address = x12.Address(facility["street"], facility["city"], facility["state"], facility["zip"])
     billing = x12.Provider(facility["name"], facility["npi"], facility["tax_id"], address)
     provider_npi = lines[0]["rendering_provider"]

@@ -125,6 +125,22 @@ def attends_in(emr, own, emr_patient, where, name, day):
     _attend(emr, own, emr.update_patient(emr_patient, **changes), name, day)
 
 
+@given(parsers.parse('the patient attends the "{name}" group session on {day:Date} with rendering provider "{npi}"',
+                     extra_types=TYPES))
+def attends_with_provider(emr, own, emr_patient, name, day, npi):
+    _attend(emr, own, emr_patient, name, day)
+    emr.edit_billing_item(emr.billing_items(emr_patient)[-1]["id"], BILLER, rendering_provider=npi)
+
+
+@given(parsers.parse('the patient\'s U/R in the RCM names rendering provider "{npi}", and the patient attends the '
+                     '"{name}" group session on {day:Date} with rendering provider "{other}"', extra_types=TYPES))
+def ur_names_provider(emr, rcm, own, eventually, emr_patient, npi, name, day, other):
+    """BAT-13 for a level of care: the U/R is the authorization that may name another provider."""
+    review = rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews[-1]
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), review_id=review["id"], rendering_provider=npi)
+    attends_with_provider(emr, own, emr_patient, name, day, other)
+
+
 @given(parsers.parse('the patient attends a "{name}" group session described as "{description}" on {day:Date}',
                      extra_types=TYPES))
 def attends_described(emr, own, emr_patient, name, description, day):

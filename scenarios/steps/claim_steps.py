@@ -201,16 +201,21 @@ def insurance_pay(rcm, eventually, emr_patient):
     assert not set(entry) & ONLY_WHAT_TRAVELS and entry["pay_type"] == "insurance", entry
 
 
-@then(parsers.parse('the treatment matched the RCM service "{name}" by "{link}"'))
-def matched_by(rcm, eventually, emr_patient, name, link):
-    entry = _entry(rcm, eventually, emr_patient)
-    assert (entry["service_name"], entry["matched_by"]) == (name, link), entry
+@then(parsers.parse('the treatment became the RCM service "{name}"'))
+def became(rcm, eventually, own, emr_patient, name):
+    """Which RCM service the charge became, as the Attendance Calendar shows it: how the RCM
+    matched it (BAT-05..BAT-08) is judged by the outcome, never by the RCM's own label for it."""
+    entry = eventually(lambda: _entry(rcm, eventually, emr_patient), what="the treatment reached the RCM")
+    assert entry["service_name"] == own.shown(name), f"the charge became {entry['service_name']!r}, not {name!r}"
 
 
-@then(parsers.parse('the treatment matched the RCM service "{name}" by "{link}", with the modifier ignored'))
-def matched_ignoring(rcm, eventually, emr_patient, name, link):
+@then(parsers.parse('the treatment became the RCM service "{name}", which shows no modifier'))
+def became_without_modifier(rcm, eventually, own, emr_patient, name):
+    """BAT-09: a report modifier takes part in matching only; one that matches nothing is ignored
+    (the charge still finds its service) and is never stored on the RCM's treatment."""
+    became(rcm, eventually, own, emr_patient, name)
     entry = _entry(rcm, eventually, emr_patient)
-    assert (entry["service_name"], entry["matched_by"]) == (name, link) and "ignored" in entry["matching_note"], entry
+    assert not {"modifier", "modifiers"} & set(entry), f"the RCM stored the report's modifier: {entry}"
 
 
 @then(parsers.parse('the claim for it is an "{claim_format}", as the RCM service says'))
@@ -223,6 +228,21 @@ def claim_format(rcm, eventually, emr_patient, claim_format):
 @then(parsers.parse('the RCM\'s treatment has rendering provider "{npi}"'))
 def treatment_provider(rcm, eventually, emr_patient, npi):
     assert _entry(rcm, eventually, emr_patient)["rendering_provider"] == npi
+
+
+@then(parsers.parse('the RCM\'s treatment has rendering provider "{npi}", billed by facility "{facility}"'))
+def treatment_routed(rcm, eventually, emr_patient, npi, facility):
+    """SET-02..SET-04: the Konnector, the Building or the Program decides the facility and provider."""
+    entry = eventually(lambda: _entry(rcm, eventually, emr_patient), what="the treatment reached the RCM")
+    assert (entry["rendering_provider"], entry.get("facility")) == (npi, facility), entry
+
+
+@then(parsers.parse('the "{claim_format}" claim\'s billing provider is "{facility}"'))
+def billing_provider(rcm, eventually, emr_patient, claim_format, facility):
+    """The facility a treatment bills under is the 837's billing provider (2010AA NM1*85)."""
+    segments = _segments(_claim_of(rcm, eventually, emr_patient, claim_format)["x12"])
+    named = [s.split("*")[3] for s in segments if s.startswith("NM1*85*")]
+    assert named == [facility.upper()] or named == [facility], f"the claim's billing provider is {named}, not {facility!r}"
 
 
 @then("the RCM keeps only what travels, and the claim's diagnoses are the patient's in the RCM")

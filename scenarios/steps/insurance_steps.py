@@ -191,14 +191,25 @@ def rcm_insurance_id_not(rcm, eventually, stays, emr_patient, priority, value):
 
 @then(parsers.parse("the RCM's \"{priority}\" policy holder has the patient's {field}"))
 def self_holder(emr, rcm, eventually, emr_patient, priority, field):
-    holder = entry(rcm, eventually, emr_patient, priority)["policy_holder"]
+    """INS-11/INS-14: for Self, the RCM's policy holder gets the EMR patient's SSN and address."""
     patient = emr.get(emr_patient)
-    if field == "SSN (Subscriber)":
-        assert holder["ssn"] == patient.ssn
-    else:
-        home = patient.address
-        assert holder["address"] == {"address": home.street, "city": home.city, "state": home.state,
-                                     "zip_code": home.zip}
+    home = patient.address
+    wanted = patient.ssn if field == "SSN (Subscriber)" else {"address": home.street, "city": home.city,
+                                                               "state": home.state, "zip_code": home.zip}
+
+    def probe():
+        holder = entry(rcm, eventually, emr_patient, priority)["policy_holder"]
+        found = holder["ssn"] if field == "SSN (Subscriber)" else holder["address"]
+        assert found == wanted, f"the RCM's {priority} policy holder has {found!r}, the EMR patient {wanted!r}"
+        return True
+
+    eventually(probe, what=f"the RCM's {priority} policy holder has the patient's {field}")
+
+
+@then(parsers.parse('the RCM\'s "{priority}" policy holder SSN is not "{ssn}"'))
+def holder_ssn_not(rcm, eventually, stays, emr_patient, priority, ssn):
+    stays(lambda: entry(rcm, eventually, emr_patient, priority)["policy_holder"]["ssn"] != ssn,
+          what=f"the RCM's {priority} policy holder SSN is not {ssn} (not sent yet)")
 
 
 # -- the EMR's mirror -----------------------------------------------------------------------------
@@ -296,6 +307,16 @@ def rejection(eligibility, code):
     assert eligibility["reject_reason"] == code and eligibility["benefits"] == []
 
 
+def _members(rcm, eventually, emr_patient):
+    """The member IDs of the patient's Insurance Set: what picks its own 270s and 271s out of a journal
+    other scenarios write to as well."""
+    return {i["policy_holder"]["insurance_id"] for i in rcm_patient(rcm, emr_patient, eventually).episodes[-1].insurances}
+
+
+def _of_members(entries, members):
+    return [e for e in entries if any(f"*MI*{m}~" in e["body"].replace("\n", "") for m in members)]
+
+
 @then("the RCM journal holds the 270 sent and the 271 received")
 def journal_x12(target, rcm, eventually, emr_patient):
     members = _members(rcm, eventually, emr_patient)
@@ -308,16 +329,6 @@ def journal_x12(target, rcm, eventually, emr_patient):
 @when(parsers.parse('the RCM user reviews the eligibility result of the "{priority:Text}" insurance as "{who}"', extra_types=TYPES))
 def review(rcm, eventually, emr_patient, priority, who):
     rcm.review_eligibility(*_ids(rcm, eventually, emr_patient), entry(rcm, eventually, emr_patient, priority)["id"], who)
-
-def _members(rcm, eventually, emr_patient):
-    """The member IDs of the patient's Insurance Set: what picks its own 270s and 271s out of a journal
-    other scenarios write to as well."""
-    return {i["policy_holder"]["insurance_id"] for i in rcm_patient(rcm, emr_patient, eventually).episodes[-1].insurances}
-
-
-def _of_members(entries, members):
-    return [e for e in entries if any(f"*MI*{m}~" in e["body"].replace("\n", "") for m in members)]
-
 
 
 @then(parsers.parse('the eligibility result of the "{priority:Text}" insurance is reviewed by "{who}"', extra_types=TYPES))

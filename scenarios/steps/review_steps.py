@@ -95,6 +95,19 @@ def finalize(rcm, eventually, emr_patient, status, number, units):
                            authorization_number=number, units=units)
 
 
+@when(parsers.parse("the RCM user changes the U/R's units to {units:d}"))
+def change_units(rcm, eventually, emr_patient, units):
+    review = rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews[-1]
+    rcm.save_authorization(*_ids(rcm, eventually, emr_patient), review_id=review["id"], units=units)
+
+
+@then(parsers.parse('the RCM\'s U/R authorization number is still "{number}"'))
+def rcm_number_kept(rcm, eventually, stays, emr_patient, number):
+    """AUTH-01: the RCM is the source of truth; an EMR-only edit never flows back to it."""
+    stays(lambda: rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews[-1]
+          ["authorization_number"] == number, what=f"the RCM's authorization number is still {number}")
+
+
 @then(parsers.parse("the RCM holds {count:d} utilization review for the patient"))
 def rcm_count(rcm, eventually, stays, emr_patient, count):
     stays(lambda: len(rcm_patient(rcm, emr_patient, eventually).episodes[-1].utilization_reviews) == count,
@@ -139,6 +152,7 @@ def emr_finalized(emr, eventually, emr_patient, status, number, days):
         emr_review(emr, emr_patient)), what="the EMR shows the finalized U/R")
 
 
+@given(parsers.parse('the EMR user changes the utilization review\'s authorization number to "{value}" in the EMR'))
 @when(parsers.parse('the EMR user changes the utilization review\'s authorization number to "{value}" in the EMR'))
 def emr_local_edit(emr, eventually, emr_patient, value):
     review = eventually(lambda: emr_review(emr, emr_patient), what="the U/R reached the EMR")

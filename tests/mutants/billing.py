@@ -184,10 +184,10 @@ def admission_diagnoses():
         tx.put("patient", patient)
         return patient
 
-    def build(original, tx, number, patient, episode, claim_format, lines, rows):
+    def build(original, tx, number, patient, episode, claim_format, lines, rows, *rest, **named):
         billed = copy.deepcopy(episode)
         billed["intake"]["behavioral_diagnoses"] = episode.get("billed_diagnoses") or billed["intake"]["behavioral_diagnoses"]
-        return original(tx, number, patient, billed, claim_format, lines, rows)
+        return original(tx, number, patient, billed, claim_format, lines, rows, *rest, **named)
 
     wrap(rcm_patients.apply_adt, apply_adt)
     wrap(work_center.build_claim, build)
