@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from . import Mutant, all_mutants
+from . import Mutant, all_mutants, wrap
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -54,13 +55,17 @@ class Job:
     weight: int  # scenarios it may run: the longest jobs start first
     folder: Path
     only: frozenset[str] | None = None  # a baseline runs just these scenarios (node ids)
+    modules: tuple[str, ...] = ()  # the test modules that hold them: the child collects only these
     seconds: float = 0.0
+    cpu: float = 0.0  # the child's user + system time: what the job costs, whatever else the machine runs
     exit_code: int | None = None
     rows: list[dict] = field(default_factory=list)  # each scenario that ran: name, nodeid, requirements, outcome
 
     def pytest_args(self) -> list[str]:
-        args = [str(SCENARIOS), "-q", "-p", "no:cacheprovider", "--strict-markers", f"--rootdir={SCENARIOS}",
-                "--target", "inprocess"]
+        # --tb=line and no unraisable-exception plugin: its gc passes and long tracebacks cost more
+        # than a one-scenario run; the verdict needs only each scenario's outcome.
+        args = [*(self.modules or [str(SCENARIOS)]), "-q", "--tb=line", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
+                "--strict-markers", f"--rootdir={SCENARIOS}", "--target", "inprocess"]
         for rid in self.requirements:
             args += ["--kipu-requirement", rid]
         return args + list(self.mutant.options if self.mutant else ())
@@ -114,19 +119,20 @@ class Outcomes:
 
 # -- warming up: everything a child would otherwise import, load and collect ----------------------
 
-def warm_up() -> dict[str, int]:
-    """Import and collect once in this process; returns the number of scenarios per requirement."""
+def warm_up() -> dict[str, list[str]]:
+    """Import and collect once in this process; returns each requirement's scenarios (node ids)."""
     from kipu_harness.mocks.emr.diagnoses import icd10_billable
 
     icd10_billable("F10.20")  # the ICD-10-CM tables (about 3 s), kept for every child
-    counts: dict[str, int] = {}
+    _parse_features_once()
+    scenarios: dict[str, list[str]] = {}
 
     class Count:
         @pytest.hookimpl(trylast=True)
         def pytest_collection_modifyitems(self, items):
             for item in items:
                 for rid in _requirement_ids(item):
-                    counts[rid] = counts.get(rid, 0) + 1
+                    scenarios.setdefault(rid, []).append(item.nodeid)
 
     with _silenced():
         code = pytest.main([str(SCENARIOS), "--collect-only", "-q", "-p", "no:cacheprovider",
@@ -134,7 +140,31 @@ def warm_up() -> dict[str, int]:
     if code != 0:
         raise SystemExit(f"collecting the scenarios failed (exit {code}); run "
                          f"pytest {SCENARIOS} --collect-only to see why")
-    return counts
+    gc.collect()
+    gc.freeze()  # what is loaded now stays out of every child's garbage collections (and its pages shared)
+    return scenarios
+
+
+def modules(nodeids) -> tuple[str, ...]:
+    return tuple(sorted({str(SCENARIOS / nodeid.split("::")[0]) for nodeid in nodeids}))
+
+
+def _parse_features_once() -> None:
+    """Every run of the harness's plugin parses all feature files for its traceability check; they
+    do not change during this one, so each child reuses the warm-up's parse."""
+    from kipu_harness import catalogue
+
+    parse = getattr(catalogue, "scenarios_in_features", None)
+    if parse is None:
+        return
+    parsed: dict[str, list] = {}
+
+    def once(original, directory):
+        if str(directory) not in parsed:
+            parsed[str(directory)] = original(directory)
+        return list(parsed[str(directory)])
+
+    wrap(parse, once)
 
 
 @contextlib.contextmanager
@@ -186,9 +216,10 @@ def run_jobs(jobs: list[Job], parallel: int, progress) -> None:
             if pid == 0:
                 _child(job)
             running[pid] = (job, time.monotonic())
-        pid, status = os.wait()
+        pid, status, usage = os.wait4(-1, 0)
         job, started = running.pop(pid)
         job.seconds = time.monotonic() - started
+        job.cpu = usage.ru_utime + usage.ru_stime
         job.exit_code = os.waitstatus_to_exitcode(status)
         report = job.folder / "outcomes.json"
         job.rows = json.loads(report.read_text()) if report.exists() else []
@@ -200,8 +231,8 @@ def baseline_jobs(killers: set[str], weights: dict[str, int], parallel: int, fol
     chunks: list[list[str]] = [[] for _ in range(max(1, min(parallel, len(killers))))]
     for nodeid in sorted(killers, key=lambda n: -weights.get(n, 1)):
         min(chunks, key=lambda c: sum(weights.get(n, 1) for n in c)).append(nodeid)
-    return [Job(f"baseline {n + 1}", (), None, len(chunk), folder / f"baseline-{n + 1}", only=frozenset(chunk))
-            for n, chunk in enumerate(chunks) if chunk]
+    return [Job(f"baseline {n + 1}", (), None, len(chunk), folder / f"baseline-{n + 1}", only=frozenset(chunk),
+                modules=modules(chunk)) for n, chunk in enumerate(chunks) if chunk]
 
 
 # -- verdicts ------------------------------------------------------------------------------------------
@@ -254,10 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = time.monotonic()
-    counts = warm_up()
+    scenarios = warm_up()
     warm = time.monotonic() - started
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kipu-mutants-"))
-    jobs = [Job(m.name, m.requirements, m, sum(counts.get(r, 0) for r in m.requirements), folder / f"m{n:03d}")
+    jobs = [Job(m.name, m.requirements, m, sum(len(scenarios.get(r, ())) for r in m.requirements),
+                folder / f"m{n:03d}", modules=modules(node for r in m.requirements for node in scenarios.get(r, ())))
             for n, m in enumerate(mutants)]
     print(f"warm-up (imports, ICD-10-CM, collection): {warm:.1f} s; {len(jobs)} mutants, {args.jobs} at a time; "
           f"output in {folder}", flush=True)
@@ -283,10 +315,13 @@ def main(argv: list[str] | None = None) -> int:
     killed = sum(k for k, _ in tally.values())
     print(f"killed {killed} of {len(results)} mutants ("
           + ", ".join(f"{fam} {tally[fam][0]}/{tally[fam][1]}" for fam in FAMILIES if fam in tally)
-          + f"); {len(unbroken)} killing scenarios pass unbroken; {time.monotonic() - started:.0f} s")
+          + f"); {len(unbroken)} killing scenarios pass unbroken")
+    cpu = sum(job.cpu for job in jobs + baselines)
+    print(f"{time.monotonic() - started:.0f} s: warm-up {warm:.0f} s, then {len(jobs) + len(baselines)} children "
+          f"using {cpu:.0f} s of CPU ({sum(j.cpu for j in jobs) / max(1, len(jobs)):.1f} s a mutant)")
     if args.json:
         Path(args.json).write_text(json.dumps([{
             "name": job.name, "requirements": list(job.requirements), "breaks": job.mutant.breaks, "verdict": said,
-            "seconds": round(job.seconds, 1), "scenarios": job.rows, "output": str(job.folder / "output.txt"),
+            "seconds": round(job.seconds, 1), "cpu": round(job.cpu, 1), "scenarios": job.rows, "output": str(job.folder / "output.txt"),
         } for job, said in results], indent=2) + "\n")
     return 0 if killed == len(results) else 1
