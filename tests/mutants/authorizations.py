@@ -8,7 +8,7 @@ from kipu_harness.mocks.emr import mirror as emr_mirror
 from kipu_harness.mocks.rcm import review as rcm_review
 from kipu_harness.plugins import rcm_to_emr
 
-from . import mutant, patch, wrap
+from .kit import mutant, patch, wrap
 
 
 def _mapped(change):

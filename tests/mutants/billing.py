@@ -12,7 +12,7 @@ from kipu_harness.mocks.rcm import patients as rcm_patients
 from kipu_harness.mocks.rcm import work_center
 from kipu_harness.plugins import charge_matching
 
-from . import mutant, patch, wrap
+from .kit import mutant, patch, wrap
 
 
 def _kept(change):

@@ -11,7 +11,7 @@ from kipu_harness.mocks.rcm import patients as rcm_patients
 from kipu_harness.plugins import integration
 from kipu_harness.wire import hl7v2
 
-from . import mutant, patch, wrap
+from .kit import mutant, patch, wrap
 
 
 def _sent(change):

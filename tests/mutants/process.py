@@ -11,7 +11,7 @@ from kipu_harness.mocks.rcm import billing as rcm_billing
 from kipu_harness.mocks.rcm import insurance as rcm_insurance
 from kipu_harness.plugins import integration, rcm_to_emr
 
-from . import mutant, wrap
+from .kit import mutant, wrap
 
 
 @mutant("a refused send names no cause", "PROC-01",

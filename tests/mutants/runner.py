@@ -35,7 +35,8 @@ from pathlib import Path
 
 import pytest
 
-from . import Mutant, all_mutants, wrap
+from . import all_mutants
+from .kit import Mutant, wrap
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -8,7 +8,7 @@ from kipu_harness.mocks.emr import billing as emr_billing
 from kipu_harness.mocks.rcm import billing as rcm_billing
 from kipu_harness.mocks.rcm import work_center
 
-from . import mutant, patch, wrap
+from .kit import mutant, patch, wrap
 
 
 @mutant("the 837I line bills the revenue code as its procedure", "SET-01",

@@ -12,7 +12,7 @@ from kipu_harness.mocks.emr import mirror as emr_mirror
 from kipu_harness.mocks.rcm import patients as rcm_patients
 from kipu_harness.plugins import integration
 
-from . import mutant, wrap
+from .kit import mutant, wrap
 
 
 @mutant("the RCM patient made for a prospect is not linked to it", "SYS-01",

@@ -20,7 +20,7 @@ from kipu_harness.plugins import integration
 from kipu_harness.wire.hl7v2 import HL7Error
 from kipu_harness.wire.x12 import eligibility as x12_eligibility
 
-from . import mutant, patch, wrap
+from .kit import mutant, patch, wrap
 
 # -- Step 1: prospects --------------------------------------------------------------------------------
 
