@@ -65,8 +65,8 @@ Feature: Billing Audit Tool table (EMR to RCM)
     Examples: Rendering Provider, on the authorization
       | data               | transmitted | function                                        | documented | observed |
       | Rendering Provider | Yes         | another provider only if on the authorization   | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 by rendering provider "1765432103" | the RCM's treatment has rendering provider "1765432103" |
-      | Rendering Provider | Yes         | not on the authorization: it does not transmit  | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 by rendering provider "1456789019" | the "Individual Therapy 60" item comes back with the error "is not on the authorization" and the fix "add the provider as rendering provider" |
-      | Rendering Provider | Yes         | level of care: only if on the U/R                 | the patient attends the "Residential Day" group session on 2026-03-03 with rendering provider "1456789019" | the "Residential" item comes back with the error "is not on the authorization" and the fix "add the provider as rendering provider" |
+      | Rendering Provider | Yes         | not on the authorization: it does not transmit  | the "Individual Therapy 60" evaluation is documented for the patient on 2026-03-03 by rendering provider "1456789019" | the "Individual Therapy 60" item comes back with a batch transmission error, saying why and how to fix it |
+      | Rendering Provider | Yes         | level of care: only if on the U/R                 | the patient attends the "Residential Day" group session on 2026-03-03 with rendering provider "1456789019" | the "Residential" item comes back with a batch transmission error, saying why and how to fix it |
       | Rendering Provider | Yes         | level of care: the U/R names the provider         | the patient's U/R in the RCM names rendering provider "1456789019", and the patient attends the "Residential Day" group session on 2026-03-03 with rendering provider "1456789019" | the RCM's treatment has rendering provider "1456789019" |
 
     @REQ-BAT-14

@@ -51,8 +51,8 @@ Feature: Step 5 - Charges, billing and claims
     And the patient attends the "Group Therapy" group session on 2026-03-03
     And the biller edits the "Group Therapy" item's rendering provider to "1321098760"
     When the biller transmits the patient's items
-    Then the "Individual Therapy 60" item shows the warning "required duration not met" and is transmitted
-    And the "Group Therapy" item shows the error "is not configured to be sent to the RCM" and is not transmitted
+    Then the "Individual Therapy 60" item shows a warning and is transmitted
+    And the "Group Therapy" item shows an error and is not transmitted
 
   @REQ-SET-05
   Scenario Outline: A user without the billing role cannot <action>
@@ -81,14 +81,16 @@ Feature: Step 5 - Charges, billing and claims
     Given <situation>
     And the patient attends the "<template>" group session on 2026-03-10
     When the biller transmits the patient's items
-    Then the "<item>" item comes back with the error "<cause>" and the fix "<fix>"
+    Then the "<item>" item comes back with a batch transmission error, saying why and how to fix it
     And the RCM's Attendance Calendar is empty for the patient
 
     Examples:
-      | situation                                                  | template       | item        | cause                                         | fix                                 |
-      | the patient's U/R in the RCM is "Denied"                   | Residential Day | Residential | no U/R in the RCM authorizes                 | add or update the U/R in the RCM    |
-      | the patient's admission date is changed to 2026-03-01 in the EMR | Residential Day | Residential | no treatment episode in the RCM was admitted | send the patient to the RCM         |
-      | the EMR has an ancillary group template "Art Therapy" with CPT "90899" | Art Therapy | Art Therapy | no RCM service matches it             | name the EMR service exactly        |
+      | situation                                                               | template        | item        | cause                                        |
+      | the patient's U/R in the RCM is "Denied"                                | Residential Day | Residential | no U/R in the RCM authorizes it              |
+      | the patient's admission date is changed to 2026-03-01 in the EMR        | Residential Day | Residential | no treatment episode in the RCM was admitted |
+      | the EMR has an ancillary group template "Art Therapy" with CPT "90899"  | Art Therapy     | Art Therapy | no RCM service matches it                    |
+      | the patient was never admitted in the RCM                               | Group Therapy   | Group Therapy | the patient's profile is not in the RCM    |
+      | the patient's treatment episode in the RCM has no insurance             | Group Therapy   | Group Therapy | the RCM holds no insurance for the episode |
 
   @REQ-PROC-03
   Scenario: A level-of-care charge is authorized by the U/R, an ancillary one by its standalone authorization
