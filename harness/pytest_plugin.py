@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from .catalogue import TAG, check_traceability, load_catalogue, scenarios_in_features, tags_in_features
+from .parallel import hand_over, is_worker, take_over, why_missing, withdraw_shared_state
 from .reports import RunResult, ScenarioResult, summary_lines
 from .target import (CAPABILITIES, Profile, Target, TargetOptions, check_systems, collect_targets, preflight_error,
                      preflight_lines)
@@ -92,7 +93,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """A remote run first checks that every system of the profile answers, one line per system."""
     config = session.config
     profile = config.stash[_STATE].profile
-    if profile is None or config.getoption("kipu_skip_preflight"):
+    if profile is None or config.getoption("kipu_skip_preflight") or is_worker(config):  # the controller checks
         return
     results = check_systems(profile)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -237,6 +238,7 @@ def harness_target(request: pytest.FixtureRequest) -> Any:
     if options.name not in specs:
         raise pytest.UsageError(f"unknown target {options.name!r}; known: {', '.join(sorted(specs))}")
     target = specs[options.name].factory(options)
+    withdraw_shared_state(request.config, target, shared=options.profile is not None)
     request.config.stash[_STATE].target_name = target.name
     yield target
     target.close()
@@ -248,11 +250,41 @@ def target(harness_target: Target, request: pytest.FixtureRequest):
     missing = sorted({m.args[0] for m in request.node.iter_markers("needs")} - harness_target.capabilities)
     if missing:
         pytest.skip(f"target {harness_target.name} does not declare "
-                    + ", ".join(f"capability '{c}' ({CAPABILITIES[c]})" for c in missing))
+                    + ", ".join(f"capability '{c}' ({CAPABILITIES[c]}){why_missing(request.config, c)}"
+                                for c in missing))
     if "reset" in harness_target.capabilities:
         harness_target.reset()
-    yield harness_target
+    tagged = frozenset(m.args[0] for m in request.node.iter_markers("needs"))
+    yield _only_declared(harness_target, tagged)
     _keep_claims(request, harness_target)
+
+
+# Which capability each control operation is: a step may use one only in a scenario tagged
+# @needs-<capability>, so no untagged scenario can lean on what only a mock shows.
+_CONTROL_CAPABILITY = {"reset": "reset", "journal": "journal", "now": "clock", "pin_clock": "clock",
+                       "outbox": "outbox", "deliver": "outbox", "set_member": "payer"}
+
+
+class _Declared:
+    """A control (or the mock payer) usable only for the capabilities the scenario is tagged with."""
+
+    def __init__(self, inner: Any, tagged: frozenset[str]):
+        self._inner, self._tagged = inner, tagged
+
+    def __getattr__(self, name: str) -> Any:
+        needed = _CONTROL_CAPABILITY.get(name)
+        if needed is not None and needed not in self._tagged:
+            raise AssertionError(f"a step used the mock-only capability '{needed}' ({name}) in a scenario "
+                                 f"not tagged @needs-{needed}")
+        return getattr(self._inner, name)
+
+
+def _only_declared(target: Target, tagged: frozenset[str]) -> Target:
+    import dataclasses
+
+    return dataclasses.replace(
+        target, controls={system: _Declared(control, tagged) for system, control in target.controls.items()},
+        payer=_Declared(target.payer, tagged) if target.payer is not None else None)
 
 
 def _keep_claims(request: pytest.FixtureRequest, target: Target) -> None:
@@ -368,7 +400,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         tr.write_line(f"requirement reports: {Path(directory) / 'requirements.md'}")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker ended; its share of the requirement bookkeeping joins the controller's."""
+    take_over(node.config.stash[_STATE], node)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if is_worker(session.config):  # only the controller, which has every worker's share, reports
+        hand_over(session.config, session.config.stash[_STATE])
+        return
     directory = session.config.getoption("kipu_reports", None)
     result = _result(session.config)
     if not directory or result is None:
