@@ -110,6 +110,7 @@ class BillingItemRow(TypedDict, total=False):
     date_of_service: str
     status: str                        # open | transmitted | error
     level_of_care: str | None
+    level_of_care_uid: str | None      # the LOC's unique ID, shared by the EMR and the RCM (BAT-05)
     claim_format: str | None
     units: int
     codes: dict[str, Any]              # {"revenue", "cpt", "hcpcs"}
