@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kipu_harness import hookimpl
+from kipu_harness.events import DeliveryResult
 from kipu_harness.plugin_manager import make_plugin_manager
 from kipu_harness.target import TargetOptions, collect_targets
 from kipu_harness.waiting import eventually
@@ -91,4 +93,63 @@ def test_a_rejected_message_is_not_retried():
         emr.deliver_pending()
         assert emr.store.outbox()[0]["attempts"] == 1
     finally:
+        suite.close()
+
+
+# -- two threads delivering at once (scenarios in parallel against served mocks) -------------------
+
+class _Held:
+    """A delivery that stays in flight until the test lets it go: another thread is delivering."""
+
+    def __init__(self):
+        import threading
+
+        self.in_flight, self.go, self.carried = threading.Event(), threading.Event(), []
+
+    @hookimpl(tryfirst=True)
+    def harness_deliver(self, delivery):
+        self.in_flight.set()
+        assert self.go.wait(10), "the test never let the delivery go"
+        self.carried.append(delivery.key)
+        return DeliveryResult(ok=True, detail="carried")
+
+
+def _queue(context, key):
+    with context.store.transaction() as tx:
+        tx.enqueue(destination="rcm", wire="json", path="/x", body="{}", key=key, at="2026-03-02T09:00:00")
+
+
+def _in_thread(call):
+    import threading
+
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (call(), done.set()), daemon=True)
+    thread.start()
+    return done
+
+
+def test_a_write_that_queued_nothing_never_waits_for_another_threads_delivery():
+    # The deadlock this prevents: the EMR, delivering an A01, waits on the RCM; the RCM, delivering
+    # to the EMR, waits on the EMR storing what it sent, which must not wait for the first.
+    from kipu_harness.mocks import MockSuite
+
+    held = _Held()
+    suite = MockSuite(make_plugin_manager(extra=[held]))
+    try:
+        emr = suite.contexts["emr"]
+        _queue(emr, "first")
+        delivering = _in_thread(emr.deliver_pending)
+        assert held.in_flight.wait(10)
+        quiet = _in_thread(lambda: emr.write(lambda tx: {"id": 0}))  # queued nothing: answers at once
+        assert quiet.wait(5), "a write that queued nothing waited for another thread's delivery"
+        _queue(emr, "second")
+        seen = []  # what had been carried when the waiting call answered
+        waiting = _in_thread(lambda: (emr.deliver_pending(), seen.extend(held.carried)))  # queued: waits its turn
+        held.go.set()
+        assert delivering.wait(10) and waiting.wait(10)
+        assert seen == ["first", "second"], "the call answered before its row was carried"
+        assert held.carried == ["first", "second"]  # in order, each once
+        assert [row["status"] for row in emr.store.outbox()] == ["delivered", "delivered"]
+    finally:
+        held.go.set()
         suite.close()

@@ -17,6 +17,7 @@ from kipu_harness.events import EventContext, Problem, Refused, SystemEvent
 from .store import Store, Tx
 
 CONTROL_PREFIX = "/_mock"
+DELIVERY_WAIT = 15.0  # seconds a write waits for another thread's deliveries (see deliver_pending)
 
 
 class ApiError(Exception):
@@ -59,6 +60,8 @@ class SystemContext:
     # Configuration a new or reset store starts with (the default facility); None: nothing.
     configure: Callable[[Tx], None] | None = None
     delivery_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set by a thread that found another one delivering: that one delivers its rows too (below).
+    more_to_deliver: threading.Event = field(default_factory=threading.Event)
 
     # -- the write path --------------------------------------------------------------------
     def write(
@@ -76,6 +79,12 @@ class SystemContext:
         whole write and becomes a 409: the request was well formed, a rule of the system refused it.
         """
         extra: dict[str, Any] = {}
+        enqueued: list[bool] = []
+
+        def enqueue(tx: Tx, **kw: Any) -> bool:
+            enqueued.append(tx.enqueue(at=self.clock.now().isoformat(), **kw))
+            return enqueued[-1]
+
         try:
             with self.store.transaction() as tx:
                 record = change(tx)
@@ -84,7 +93,7 @@ class SystemContext:
                         tx=tx,
                         settings=self.settings,
                         now=self.clock.now(),
-                        enqueue=lambda **kw: tx.enqueue(at=self.clock.now().isoformat(), **kw),
+                        enqueue=lambda **kw: enqueue(tx, **kw),
                         response=extra,
                     )
                     self.hooks.harness_system_event(
@@ -94,35 +103,57 @@ class SystemContext:
                         record = tx.get(kind, record["id"]) or record
         except Refused as refused:
             raise ApiError(409, refused.message, refused.problems) from None
-        self.deliver_pending()
+        self.deliver_pending(wait=any(enqueued))
         return record, extra
 
-    def deliver_pending(self) -> list[dict[str, Any]]:
-        """Deliver what is pending, oldest first; a destination that is down keeps its order."""
+    def deliver_pending(self, wait: bool = True) -> list[dict[str, Any]]:
+        """Deliver what is pending, oldest first; a destination that is down keeps its order.
+
+        One thread delivers at a time; whoever holds the lock delivers again, before letting go, what
+        others left while it was busy. A write that queued something waits its turn, so its
+        deliveries are made before it answers. One that queued nothing (the EMR storing the
+        insurance the RCM sends it) does not wait: the RCM, delivering, waits on that very request,
+        and the EMR thread holding the lock may be waiting on the RCM (an A01 over MLLP), so two
+        systems serving requests at once (scenarios in parallel) would deadlock. The timeout is a
+        last resort against such a cycle: the rows are then left to the thread delivering.
+        """
+        results: list[dict[str, Any]] = []
+        self.more_to_deliver.set()
+        while self.more_to_deliver.is_set():
+            locked = self.delivery_lock.acquire(timeout=DELIVERY_WAIT) if wait else self.delivery_lock.acquire(False)
+            if not locked:
+                return results  # the thread delivering saw the flag: it delivers these rows too
+            try:
+                self.more_to_deliver.clear()
+                results += self._deliver_once()
+            finally:
+                self.delivery_lock.release()
+        return results
+
+    def _deliver_once(self) -> list[dict[str, Any]]:
         from kipu_harness.events import Delivery
 
         results = []
-        with self.delivery_lock:
-            down: set[str] = set()
-            for row in self.store.outbox(status="pending"):
-                if row["destination"] in down:
-                    continue
-                delivery = Delivery(
-                    id=row["id"], destination=row["destination"], wire=row["wire"],
-                    path=row["path"], body=row["body"], key=row["key"], attempts=row["attempts"],
-                )
-                try:
-                    result = self.hooks.harness_deliver(delivery=delivery, links=self.links)
-                except ConnectionError as exc:
-                    down.add(row["destination"])
-                    self.store.mark(row["id"], "pending", f"unreachable: {exc}", None)
-                    continue
-                if result is None:
-                    self.store.mark(row["id"], "failed", f"no plugin delivers wire {row['wire']!r}", None)
-                    continue
-                status = "delivered" if result.ok else "rejected"
-                self.store.mark(row["id"], status, result.detail, self.clock.now().isoformat())
-                results.append({"id": row["id"], "status": status, "detail": result.detail})
+        down: set[str] = set()
+        for row in self.store.outbox(status="pending"):
+            if row["destination"] in down:
+                continue
+            delivery = Delivery(
+                id=row["id"], destination=row["destination"], wire=row["wire"],
+                path=row["path"], body=row["body"], key=row["key"], attempts=row["attempts"],
+            )
+            try:
+                result = self.hooks.harness_deliver(delivery=delivery, links=self.links)
+            except ConnectionError as exc:
+                down.add(row["destination"])
+                self.store.mark(row["id"], "pending", f"unreachable: {exc}", None)
+                continue
+            if result is None:
+                self.store.mark(row["id"], "failed", f"no plugin delivers wire {row['wire']!r}", None)
+                continue
+            status = "delivered" if result.ok else "rejected"
+            self.store.mark(row["id"], status, result.detail, self.clock.now().isoformat())
+            results.append({"id": row["id"], "status": status, "detail": result.detail})
         return results
 
     def reset(self) -> None:
