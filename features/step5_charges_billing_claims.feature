@@ -109,3 +109,13 @@ Feature: Step 5 - Charges, billing and claims
     And the biller transmits the patient's items
     Then the RCM patient has 2 treatment episodes
     And the RCM files the treatment under the episode admitted on 2026-03-02 and keeps only what travels
+
+  @REQ-PROC-06
+  Scenario: A refused charge does not stop the others of its batch, and the error is its own
+    Given the EMR has an ancillary group template "Art Therapy" with CPT "90899"
+    And the patient attends the "Residential Day" group session on 2026-03-10
+    And the patient attends the "Art Therapy" group session on 2026-03-10
+    When the biller transmits the patient's items
+    Then the "Art Therapy" item comes back with a batch transmission error, saying why and how to fix it
+    And the "Residential" item is transmitted
+    And the RCM's Attendance Calendar shows "Residential" on 2026-03-10

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from kipu_harness.events import Refused
 from kipu_harness.mocks.emr import billing as emr_billing
@@ -86,17 +85,15 @@ def edits_not_saved():
         path=path, header=header, body=type(body).model_construct()))
 
 
-@mutant("a batch error does not say which charge", "PROC-06",
-        breaks="the batch transmission error states the cause and the fix, but not the charge concerned")
-def error_without_charge():
-    def accept(original, context, tx, patient, charge):
-        try:
-            return original(context, tx, patient, charge)
-        except rcm_billing.ChargeRefused as refused:
-            raise rcm_billing.ChargeRefused(re.sub(r"^charge \d+: ", "", refused.cause), refused.fix,
-                                            refused.matching) from None
+@mutant("one refused charge fails its whole batch", "PROC-06",
+        breaks="the EMR shows the batch's first error on every item of the batch, not on the charge concerned")
+def error_on_every_item():
+    def send(original, context, patient, items):
+        results = original(context, patient, items)
+        errors = [r for r in results.values() if r.get("status") == "error"]
+        return {item_id: errors[0] for item_id in results} if errors else results
 
-    wrap(rcm_billing.accept_charge, accept)
+    wrap(emr_billing._send_batch, send)
 
 
 @mutant("private pay codes are never searched", "PROC-07",
