@@ -326,13 +326,15 @@ def eventually(target: Target):
 
 
 @pytest.fixture
-def stays(target: Target):
+def stays(target: Target, harness_target: Target):
     """``stays(probe, what=...)`` for a negative check ("nothing was sent"): the probe must hold
     throughout the target's settle window, or until every outbox is drained where the target
-    has the outbox capability; at once on the embedded mocks, which deliver within the request."""
+    has the outbox capability; at once on the embedded mocks, which deliver within the request.
+    The barrier only ends the wait early, so it reads the outbox past the scenario's capability guard."""
     from .waiting import drained, stays as watch
 
-    barrier = drained(target.controls.values()) if "outbox" in target.capabilities and target.controls else None
+    controls = harness_target.controls
+    barrier = drained(controls.values()) if "outbox" in target.capabilities and controls else None
     return functools.partial(watch, window=target.settle, barrier=barrier)
 
 
