@@ -102,6 +102,14 @@ Feature: Billing Audit Tool table (EMR to RCM)
     And the RCM biller creates claims in the Work Center
     Then the "837P" claim's line "90837" carries the modifier "GT"
 
+  @REQ-BAT-09
+  Scenario: A modifier on the report is not billed: the claim line carries only the RCM's modifiers
+    Given the "Individual Therapy 60" evaluation with modifier "HQ", described as "Therapy (60 min)", is documented for the patient on 2026-03-03
+    When the biller transmits the patient's items
+    And the RCM biller submits every transmitted treatment for billing
+    And the RCM biller creates claims in the Work Center
+    Then the "837P" claim's line "90837" carries no modifier "HQ"
+
   @REQ-SET-03 @REQ-SET-04 @REQ-SET-02
   Scenario Outline: Bill by <setting> picks the RCM facility and the rendering provider (AMB-07)
     Given the patient in <where> attends the "Residential Day" group session on 2026-03-03

@@ -273,3 +273,11 @@ def claim_includes(rcm, eventually, emr_patient, claim_format, code):
 def line_modifier(rcm, eventually, emr_patient, claim_format, cpt, modifier):
     lines = _lines(_claim_of(rcm, eventually, emr_patient, claim_format))
     assert any(f":{cpt}:{modifier}" in line for line in lines), lines
+
+
+@then(parsers.parse('the "{claim_format}" claim\'s line "{cpt}" carries no modifier "{modifier}"'))
+def line_without_modifier(rcm, eventually, emr_patient, claim_format, cpt, modifier):
+    """BAT-09: the procedure composite of the line (HC:code:modifier...) names no such modifier."""
+    lines = [line for line in _lines(_claim_of(rcm, eventually, emr_patient, claim_format)) if f"HC:{cpt}" in line]
+    composites = [part.split(":") for line in lines for part in line.split("*") if part.startswith(f"HC:{cpt}")]
+    assert composites and all(modifier not in parts[2:] for parts in composites), lines

@@ -17,8 +17,8 @@ from .kit import mutant, patch, wrap
 
 def _kept(change):
     """A mutant of what the RCM keeps of a charge: ``change(tx, entry, charge, context)`` edits the entry."""
-    def accept(original, context, tx, patient, charge):
-        entry = original(context, tx, patient, charge)
+    def accept(original, context, tx, patient, charge, *rest, **named):
+        entry = original(context, tx, patient, charge, *rest, **named)
         change(tx, entry, charge, context)
         tx.put("attendance", entry)
         return entry
@@ -50,7 +50,7 @@ def calendar_on_transmission_day():
 @mutant("a charge goes to the latest treatment episode", "BAT-04",
         breaks="the Admit Date is not used: every charge is filed under the patient's newest episode")
 def latest_episode():
-    wrap(rcm_billing._episode, lambda original, patient, charge, item: patient["treatment_episodes"][-1])
+    wrap(rcm_billing._episode, lambda original, patient, *rest, **named: patient["treatment_episodes"][-1])
 
 
 @mutant("the service name is tried before the level of care's ID", "BAT-05",
@@ -81,8 +81,8 @@ def no_codes_link():
 @mutant("private pay codes are searched first", "BAT-08",
         breaks="the insurance and private-pay code lists are searched in the wrong order")
 def private_first():
-    wrap(rcm_billing.match, lambda original, context, tx, codes, pay_types: original(
-        context, tx, codes, tuple(reversed(pay_types))))
+    wrap(rcm_billing.match, lambda original, context, tx, codes, pay_types, *rest, **named: original(
+        context, tx, codes, tuple(reversed(pay_types)), *rest, **named))
 
 
 @mutant("a modifier that matches no service fails the match", "BAT-09",
@@ -101,8 +101,8 @@ def modifier_must_match():
 def report_modifier_billed():
     _kept(lambda tx, entry, charge, context: entry.update(report_modifier=charge.match.modifier if charge.match else ""))
 
-    def lines(original, tx, rows):
-        made = original(tx, rows)
+    def lines(original, tx, rows, *rest, **named):
+        made = original(tx, rows, *rest, **named)
         modifiers = {r["service_id"]: r.get("report_modifier") for r in rows}
         services = {tx.get("rcm_service", r["service_id"])["name"]: r["service_id"] for r in rows}
         for line in made:
@@ -117,8 +117,8 @@ def report_modifier_billed():
 @mutant("charges of one service on one day are merged", "BAT-10",
         breaks="N charges for the same service on one date keep one treatment of 1 unit")
 def merges_same_day():
-    def accept(original, context, tx, patient, charge):
-        entry = original(context, tx, patient, charge)
+    def accept(original, context, tx, patient, charge, *rest, **named):
+        entry = original(context, tx, patient, charge, *rest, **named)
         twins = [e for e in tx.find("attendance", patient_id=entry["patient_id"], service_id=entry["service_id"],
                                     date_of_service=entry["date_of_service"]) if e["id"] != entry["id"]]
         if twins:
@@ -135,9 +135,9 @@ def report_claim_format():
     _kept(lambda tx, entry, charge, context: entry.update(
         report_claim_format=(charge.match.claim_format if charge.match else "") or None))
 
-    def draft(original, tx, context, key, rows):
+    def draft(original, tx, context, key, rows, *rest, **named):
         chosen = rows[0].get("report_claim_format") or key[2]
-        return original(tx, context, (key[0], key[1], chosen, *key[3:]), rows)
+        return original(tx, context, (key[0], key[1], chosen, *key[3:]), rows, *rest, **named)
 
     wrap(work_center._draft, draft)
 
@@ -146,10 +146,10 @@ def report_claim_format():
         breaks="a charge with no rendering provider is sent with the billing facility's NPI, not the Konnector's "
                "provider")
 def blank_provider_is_facility():
-    def provider(original, tx, charge, authorization, item):
+    def provider(original, tx, charge, authorization, item, *rest, **named):
         if not charge.rendering_provider:
             return tx.get("billing_setting", 1)["facility"]["npi"]
-        return original(tx, charge, authorization, item)
+        return original(tx, charge, authorization, item, *rest, **named)
 
     wrap(rcm_billing._rendering_provider, provider)
 
@@ -157,8 +157,8 @@ def blank_provider_is_facility():
 @mutant("any rendering provider is taken", "BAT-13",
         breaks="a provider named on the report is taken without checking the authorization")
 def any_provider():
-    def provider(original, tx, charge, authorization, item):
-        return charge.rendering_provider or original(tx, charge, authorization, item)
+    def provider(original, tx, charge, authorization, item, *rest, **named):
+        return charge.rendering_provider or original(tx, charge, authorization, item, *rest, **named)
 
     wrap(rcm_billing._rendering_provider, provider)
 
@@ -166,10 +166,10 @@ def any_provider():
 @mutant("a level-of-care charge takes any rendering provider", "BAT-13",
         breaks="the authorization is checked for ancillary charges only; a per-diem charge keeps any provider")
 def loc_any_provider():
-    def provider(original, tx, charge, authorization, item):
+    def provider(original, tx, charge, authorization, item, *rest, **named):
         if charge.rendering_provider and charge.match and charge.match.level_of_care_uid:
             return charge.rendering_provider
-        return original(tx, charge, authorization, item)
+        return original(tx, charge, authorization, item, *rest, **named)
 
     wrap(rcm_billing._rendering_provider, provider)
 
@@ -202,10 +202,10 @@ def place_ignored():
 @mutant("a charge short of its duration is held back", "BAT-16",
         breaks="the EMR does not transmit a charge whose required duration was not met")
 def short_duration_held():
-    def send(original, context, patient, items):
+    def send(original, context, patient, items, *rest, **named):
         sent = [i for i in items if i["duration"]["met"]]
         held = {i["id"]: {"status": "not sent", "errors": ["required duration not met"]}
                 for i in items if not i["duration"]["met"]}
-        return {**(original(context, patient, sent) if sent else {}), **held}
+        return {**(original(context, patient, sent, *rest, **named) if sent else {}), **held}
 
     wrap(emr_billing._send_batch, send)

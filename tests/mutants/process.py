@@ -59,11 +59,11 @@ def no_tertiary():
 @mutant("ancillary charges are authorized by the U/R", "PROC-03",
         breaks="the RCM looks for every charge's authorization among the U/R plans, never the standalone ones")
 def ancillary_by_review():
-    def authorization(original, episode, service, day, item):
+    def authorization(original, episode, service, *rest, **named):
         plans = episode["scheduling_and_utilization"]
         changed = {**episode, "scheduling_and_utilization": {**plans,
                                                              "standalone_authorizations": plans["utilization_reviews"]}}
-        return original(changed, service, day, item)
+        return original(changed, service, *rest, **named)
 
     wrap(rcm_billing._authorization, authorization)
 
@@ -71,9 +71,8 @@ def ancillary_by_review():
 @mutant("every template bills institutional", "PROC-04",
         breaks="an ancillary service documented in an evaluation is billed as a level of care would be")
 def ancillary_institutional():
-    def item(original, tx, patient, template, day, minutes, source, rendering_provider=""):
-        return original(tx, patient, {**template, "claim_format": "Institutional"}, day, minutes, source,
-                        rendering_provider)
+    def item(original, tx, patient, template, *rest, **named):
+        return original(tx, patient, {**template, "claim_format": "Institutional"}, *rest, **named)
 
     wrap(emr_billing._item, item)
 
@@ -88,8 +87,8 @@ def edits_not_saved():
 @mutant("one refused charge fails its whole batch", "PROC-06",
         breaks="the EMR shows the batch's first error on every item of the batch, not on the charge concerned")
 def error_on_every_item():
-    def send(original, context, patient, items):
-        results = original(context, patient, items)
+    def send(original, context, patient, items, *rest, **named):
+        results = original(context, patient, items, *rest, **named)
         errors = [r for r in results.values() if r.get("status") == "error"]
         return {item_id: errors[0] for item_id in results} if errors else results
 
@@ -99,7 +98,8 @@ def error_on_every_item():
 @mutant("private pay codes are never searched", "PROC-07",
         breaks="a patient without insurance is billed with the insurance-pay services")
 def no_private_pay():
-    wrap(rcm_billing.match, lambda original, context, tx, codes, pay_types: original(context, tx, codes, ("insurance",)))
+    wrap(rcm_billing.match, lambda original, context, tx, codes, pay_types, *rest, **named: original(
+        context, tx, codes, ("insurance",), *rest, **named))
 
 
 @mutant("warnings block transmission", "PROC-08",

@@ -14,8 +14,8 @@ from .kit import mutant, patch, wrap
 @mutant("the 837I line bills the revenue code as its procedure", "SET-01",
         breaks="the RCM service's HCPCS is not used: an institutional line carries the revenue code twice")
 def revenue_as_procedure():
-    def lines(original, tx, rows):
-        made = original(tx, rows)
+    def lines(original, tx, rows, *rest, **named):
+        made = original(tx, rows, *rest, **named)
         for line in made:
             if line["revenue_code"]:
                 line["procedure_code"] = line["revenue_code"]
@@ -37,15 +37,15 @@ def facility_renders():
 @mutant("Bill by Building is ignored", "SET-03",
         breaks="the patient's Building does not route the charge to its rendering provider")
 def building_ignored():
-    wrap(rcm_billing._rendering_provider, lambda original, tx, charge, authorization, item: original(
-        tx, charge.model_copy(update={"location": ""}), authorization, item))
+    wrap(rcm_billing._rendering_provider, lambda original, tx, charge, *rest, **named: original(
+        tx, charge.model_copy(update={"location": ""}), *rest, **named))
 
 
 @mutant("Bill by Program is ignored", "SET-04",
         breaks="the patient's Program does not route the charge to its rendering provider")
 def program_ignored():
-    wrap(rcm_billing._rendering_provider, lambda original, tx, charge, authorization, item: original(
-        tx, charge.model_copy(update={"program": ""}), authorization, item))
+    wrap(rcm_billing._rendering_provider, lambda original, tx, charge, *rest, **named: original(
+        tx, charge.model_copy(update={"program": ""}), *rest, **named))
 
 
 @mutant("the Attendance Calendar needs no billing role", "SET-05",
@@ -57,9 +57,8 @@ def submit_without_role():
 @mutant("per-diem templates bill as ancillary", "SET-06",
         breaks="the template's per-diem type is ignored: its items carry no level of care")
 def per_diem_ignored():
-    def item(original, tx, patient, template, day, minutes, source, rendering_provider=""):
-        return original(tx, patient, {**template, "level_of_care": None, "level_of_care_uid": None}, day, minutes,
-                        source, rendering_provider)
+    def item(original, tx, patient, template, *rest, **named):
+        return original(tx, patient, {**template, "level_of_care": None, "level_of_care_uid": None}, *rest, **named)
 
     wrap(emr_billing._item, item)
 
@@ -67,7 +66,7 @@ def per_diem_ignored():
 @mutant("the EMR always sends the Konnector's default provider", "SET-07",
         breaks="a rendering provider chosen on the report is not sent: the RCM gets a blank one")
 def provider_never_sent():
-    def send(original, context, patient, items):
-        return original(context, patient, [{**i, "rendering_provider": ""} for i in items])
+    def send(original, context, patient, items, *rest, **named):
+        return original(context, patient, [{**i, "rendering_provider": ""} for i in items], *rest, **named)
 
     wrap(emr_billing._send_batch, send)

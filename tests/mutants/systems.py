@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from flask import Response, abort, request
@@ -71,12 +72,11 @@ def crm_creates_payers():
         breaks="the EMR does not tell the RCM which CRM prospect the patient came from, so the admission "
                "makes a second RCM patient beside the Prospective Patient")
 def forgets_the_prospect():
-    def event(original, event, context):
-        if event.system == "emr":
-            event.record["crm_prospect_id"] = None
-        original(event, context)
+    def adt_patient(original, patient, settings, *rest, **named):
+        adt, left_out = original(patient, settings, *rest, **named)
+        return dataclasses.replace(adt, crm_prospect_id=None), left_out
 
-    wrap(integration.harness_system_event, event)
+    wrap(integration.adt_patient, adt_patient)
 
 
 @mutant("each send of a known patient makes a new RCM patient", "SYS-05",

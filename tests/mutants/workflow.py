@@ -212,10 +212,10 @@ def review_first_save_only():
 @mutant("an evaluation yields no charge", "WF-5.1",
         breaks="only group sessions make billing items; a documented evaluation bills nothing")
 def evaluation_not_billed():
-    def item(original, tx, patient, template, day, minutes, source, rendering_provider=""):
+    def item(original, tx, patient, template, day, minutes, source, *rest, **named):
         if source == "evaluation":
             return {"id": 0, "patient_id": patient["id"], "template_id": template["id"], "status": "not billed"}
-        return original(tx, patient, template, day, minutes, source, rendering_provider)
+        return original(tx, patient, template, day, minutes, source, *rest, **named)
 
     wrap(emr_billing._item, item)
 
@@ -247,9 +247,9 @@ def submits_everything():
 @mutant("professional claims are never sent", "WF-5.4",
         breaks="the Work Center sends institutional claims to the clearinghouse and leaves 837P claims drafts")
 def professional_claims_unsent():
-    def send(original, context, draft):
+    def send(original, context, draft, *rest, **named):
         if draft["record"]["format"] == "837P":
             return draft["record"]
-        return original(context, draft)
+        return original(context, draft, *rest, **named)
 
     wrap(work_center._send, send)
