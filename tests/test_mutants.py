@@ -8,8 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import mutants
 from kipu_harness.catalogue import load_catalogue
+from mutants.kit import MutantOutOfDate
 
 RUNNER = Path(__file__).resolve().parent / "mutants"
 
@@ -30,6 +33,15 @@ def test_a_wrapped_function_changes_for_every_holder_of_it():
     assert (held["view"](3), held["view"](3, rate=10)) == (7, 31)
     mutants.replace(price, lambda amount, rate=2: -amount)
     assert held["view"](3) == -3
+
+
+def test_a_mutant_that_no_longer_fits_its_function_says_so():
+    def send(patient, trigger):
+        return (patient, trigger)
+
+    mutants.wrap(send, lambda original, patient: original(patient, "A08"))  # written for an older send(patient)
+    with pytest.raises(MutantOutOfDate, match="send is called with 2 arguments"):
+        send("p", "A01")
 
 
 def test_every_mutant_is_killed_by_the_scenarios_of_its_rule(tmp_path):

@@ -17,6 +17,11 @@ class Mutant:
     options: tuple[str, ...] = field(default=())  # extra pytest options, if any
 
 
+class MutantOutOfDate(TypeError):
+    """The code a mutant wraps has changed its parameters: the mutant must follow, or it breaks more
+    than its rule (the runner reports it as an error, never as a kill)."""
+
+
 def patch(owner: Any, name: str, replacement: Any) -> None:
     """Replace ``owner.name`` (a constant, a mapping, a module attribute looked up at call time)."""
     if not hasattr(owner, name):
@@ -58,8 +63,18 @@ def wrap(func: Callable[..., Any], around: Callable[..., Any]) -> None:
         else:
             params.append(p.name)
             call.append(p.name)
+    bind = inspect.signature(around).bind
+
+    def invoke(*args: Any, **kwargs: Any) -> Any:
+        try:
+            bind(original, *args, **kwargs)
+        except TypeError as exc:
+            raise MutantOutOfDate(f"{func.__qualname__} is called with {len(args)} arguments and {sorted(kwargs)}, "
+                                  f"which the mutant's wrapper {inspect.signature(around)} does not take: {exc}") from None
+        return around(original, *args, **kwargs)
+
     key = f"__mutant_{func.__name__}_{id(func)}"
-    func.__globals__[key] = lambda *args, **kwargs: around(original, *args, **kwargs)
+    func.__globals__[key] = invoke
     namespace: dict[str, Any] = {}
     exec(f"def {func.__name__}({', '.join(params)}):\n    return {key}({', '.join(call)})\n",  # noqa: S102
          func.__globals__, namespace)

@@ -244,6 +244,9 @@ def verdict(job: Job, unbroken: dict[str, str]) -> str:
         return f"error: still running after {JOB_TIMEOUT} s"
     if not job.rows:
         return f"error: no scenario ran (exit {job.exit_code}); see {job.folder / 'output.txt'}"
+    output = job.folder / "output.txt"
+    if "MutantOutOfDate" in (output.read_text(errors="replace") if output.exists() else ""):
+        return f"error: the mutant no longer fits the code it wraps (MutantOutOfDate); see {output}"
     if not job.killed():
         return "survived"
     invalid = [rid for rid in job.requirements
