@@ -7,6 +7,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CATALOGUE = Path(__file__).with_name("requirements.csv")
 TAG = re.compile(r"^REQ-((?:SYS|WF|PAT|INS|AUTH|BAT|PROC|SET)-[0-9.]+)$")
@@ -76,6 +77,14 @@ def scenarios_in_features(directory: Path) -> list[TaggedScenario]:
             if ids := requirement_ids(tags):
                 found.append(TaggedScenario(path.resolve(), scenario.name, tuple(ids)))
     return found
+
+
+def feature_scenario(item: Any) -> tuple[str, str] | None:
+    """(feature file, scenario name) of a pytest-bdd item, to tell which tagged scenarios a run left out."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry as templates
+
+    template = templates.get(getattr(item, "function", None))
+    return (str(Path(template.feature.filename).resolve()), template.name) if template else None
 
 
 def tags_in_features(directory: Path | list[TaggedScenario]) -> dict[str, list[str]]:

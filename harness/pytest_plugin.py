@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from .catalogue import TAG, check_traceability, load_catalogue, scenarios_in_features, tags_in_features
+from .catalogue import (TAG, check_traceability, feature_scenario, load_catalogue, scenarios_in_features,
+                        tags_in_features)
 from .parallel import hand_over, is_worker, take_over, why_missing, withdraw_shared_state
-from .reports import RunResult, ScenarioResult, summary_lines
+from .reports import RunResult, run_result, summary_lines
 from .target import (CAPABILITIES, Profile, Target, TargetOptions, check_systems, collect_targets, preflight_error,
                      preflight_lines)
 
@@ -148,7 +149,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ids = _requirements(item)
         if ids:
             state.scenarios[item.nodeid] = (item.name, ids)
-            state.collected.add(_feature_scenario(item))
+            state.collected.add(feature_scenario(item))
     for item in items:
         for mark in item.iter_markers("needs"):
             if mark.args[0] not in CAPABILITIES:
@@ -327,15 +328,12 @@ def eventually(target: Target):
 
 @pytest.fixture
 def stays(target: Target, harness_target: Target):
-    """``stays(probe, what=...)`` for a negative check ("nothing was sent"): the probe must hold
-    throughout the target's settle window, or until every outbox is drained where the target
-    has the outbox capability; at once on the embedded mocks, which deliver within the request.
-    The barrier only ends the wait early, so it reads the outbox past the scenario's capability guard."""
+    """``stays(probe, what=...)``: a negative check holds through the target's settle window (waiting.stays).
+    The outbox barrier only ends that wait early, so it reads the outbox past the capability guard."""
     from .waiting import drained, stays as watch
 
-    controls = harness_target.controls
-    barrier = drained(controls.values()) if "outbox" in target.capabilities and controls else None
-    return functools.partial(watch, window=target.settle, barrier=barrier)
+    controls = harness_target.controls if "outbox" in target.capabilities else {}
+    return functools.partial(watch, window=target.settle, barrier=drained(controls.values()) if controls else None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -361,45 +359,25 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     for item in items if state else ():
         if ids := _requirements(item):
             state.scenarios.setdefault(item.nodeid, (item.name, ids))
-            state.collected.add(_feature_scenario(item))
+            state.collected.add(feature_scenario(item))
             state.deselected.add(item.nodeid)
-
-
-def _feature_scenario(item: pytest.Item) -> tuple[str, str] | None:
-    """(feature file, scenario name) of a pytest-bdd item, to tell which tagged scenarios a run left out."""
-    from pytest_bdd.scenario import scenario_wrapper_template_registry as templates
-
-    template = templates.get(getattr(item, "function", None))
-    return (str(Path(template.feature.filename).resolve()), template.name) if template else None
 
 
 def _result(config: pytest.Config) -> RunResult | None:
     state = config.stash.get(_STATE, None)
     if not state or not state.outcomes:
         return None
-    scenarios = [ScenarioResult(nodeid, state.scenarios[nodeid][0], state.scenarios[nodeid][1], outcome, detail)
-                 for nodeid, (outcome, detail) in state.outcomes.items()]
-    # What the run left out counts against "proved": deselected items, and tagged scenarios of the
-    # feature files that were not collected at all (when every collected item can be traced to one).
-    scenarios += [ScenarioResult(nodeid, name, ids, "not run", "deselected" if nodeid in state.deselected else "")
-                  for nodeid, (name, ids) in state.scenarios.items() if nodeid not in state.outcomes]
-    if None not in state.collected:
-        scenarios += [ScenarioResult("", s.label, s.requirements, "not run", "not collected in this run")
-                      for s in state.tagged if (str(s.feature), s.name) not in state.collected]
-    return RunResult(state.target_name, tuple(scenarios), catalogue(config))
+    return run_result(state.target_name, catalogue(config), state.scenarios, state.outcomes,
+                      deselected=state.deselected, tagged=state.tagged, collected=state.collected)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     result = _result(config)
     if result is None:
         return
-    tr = terminalreporter
-    tr.section(f"requirements ({result.target})")
-    for line in summary_lines(result):
-        tr.write_line(line)
-    directory = config.getoption("kipu_reports")
-    if directory:
-        tr.write_line(f"requirement reports: {Path(directory) / 'requirements.md'}")
+    terminalreporter.section(f"requirements ({result.target})")
+    for line in summary_lines(result, reports=config.getoption("kipu_reports")):
+        terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -12,9 +12,11 @@ A requirement's verdict on a target says no more than the run proved:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .catalogue import Requirement
+from .catalogue import Requirement, TaggedScenario
 
 VERDICTS = ("proved", "partly proved", "failed", "not provable here", "not run", "planned")
 # A verdict's mark in the terminal's grid of requirements (at most five characters).
@@ -81,10 +83,30 @@ class RunResult:
         return {v: found.count(v) for v in VERDICTS if v in found}
 
 
-def summary_lines(result: RunResult, columns: int = 6) -> list[str]:
+def run_result(target: str, catalogue: dict[str, Requirement], scenarios: dict[str, tuple[str, tuple[str, ...]]],
+               outcomes: dict[str, tuple[str, str]], *, deselected: Collection[str] = (),
+               tagged: Iterable[TaggedScenario] = (), collected: Collection[tuple[str, str] | None] = ()) -> RunResult:
+    """A run's result from the pytest plugin's bookkeeping: ``scenarios`` (nodeid -> name and
+    requirement IDs, for every collected item that names one) and their ``outcomes`` (nodeid ->
+    outcome and detail). What the run left out counts against *proved*, as *not run*: an item
+    with no outcome (``deselected``, or the run stopped), and a ``tagged`` scenario of the feature
+    files that is not among the ``collected`` (feature file, scenario name) pairs, when every
+    collected item could be traced to one (None among them: some could not, so nothing is inferred)."""
+    ran = [ScenarioResult(nodeid, scenarios[nodeid][0], scenarios[nodeid][1], outcome, detail)
+           for nodeid, (outcome, detail) in outcomes.items()]
+    left = [ScenarioResult(nodeid, name, ids, "not run", "deselected" if nodeid in deselected else "")
+            for nodeid, (name, ids) in scenarios.items() if nodeid not in outcomes]
+    if None not in collected:
+        left += [ScenarioResult("", s.label, s.requirements, "not run", "not collected in this run")
+                 for s in tagged if (str(s.feature), s.name) not in collected]
+    return RunResult(target, tuple(ran + left), catalogue)
+
+
+def summary_lines(result: RunResult, columns: int = 6, reports: str | None = None) -> list[str]:
     """The terminal summary: a grid of requirement and verdict, the counts, then for each requirement
     partly proved, failed or not provable here, the scenarios that did not pass and why (scenarios
-    skipped or not run for one reason share a line; a requirement not run at all has only its mark)."""
+    skipped or not run for one reason share a line; a requirement not run at all has only its mark),
+    and where the requirement reports went (``reports``, a folder), if anywhere."""
     rows = result.by_requirement()
     lines = ["  ".join(f"{r.requirement.id:<9}{MARKS[r.outcome]:<5}" for r in rows[start:start + columns])
              for start in range(0, len(rows), columns)]
@@ -103,4 +125,6 @@ def summary_lines(result: RunResult, columns: int = 6) -> list[str]:
             shown = names if outcome == "failed" or len(names) == 1 else [f"{len(names)} scenarios"]
             for name in shown:
                 lines.append(f"{row.requirement.id} {row.outcome}: {name} {outcome}" + (f": {detail}" if detail else ""))
+    if reports:
+        lines.append(f"requirement reports: {Path(reports) / 'requirements.md'}")
     return lines

@@ -118,3 +118,32 @@ def test_summary_gives_one_line_for_scenarios_skipped_for_one_reason_but_names_e
 def test_summary_has_only_the_mark_for_a_requirement_not_run_at_all():
     result = RunResult("t", (s("a", "not run", "deselected"),), {"PAT-17": PAT17})
     assert summary_lines(result) == ["PAT-17   --   ", "1 not run  (-- = not run)"]
+
+
+def test_what_a_run_left_out_is_not_run():
+    from pathlib import Path
+
+    from kipu_harness.catalogue import TaggedScenario
+    from kipu_harness.reports import run_result
+
+    feature = Path("/f/patient.feature")
+    tagged = [TaggedScenario(feature, "ran", ("PAT-17",)), TaggedScenario(feature, "deselected", ("PAT-17",)),
+              TaggedScenario(feature, "elsewhere", ("PAT-17",))]
+    scenarios = {"t::ran": ("test_ran", ("PAT-17",)), "t::deselected": ("test_deselected", ("PAT-17",))}
+    collected = {(str(feature), "ran"), (str(feature), "deselected")}
+    result = run_result("t", {"PAT-17": PAT17}, scenarios, {"t::ran": ("passed", "")}, deselected={"t::deselected"},
+                        tagged=tagged, collected=collected)
+    [row] = result.by_requirement()
+    assert row.outcome == "partly proved"
+    assert row.why() == ("test_deselected not run: deselected; "
+                         "patient.feature: elsewhere not run: not collected in this run")
+    # an item that cannot be traced to its feature file: nothing is inferred about the uncollected
+    untraced = run_result("t", {"PAT-17": PAT17}, scenarios, {"t::ran": ("passed", "")}, tagged=tagged,
+                          collected=collected | {None})
+    assert untraced.by_requirement()[0].why() == "test_deselected not run"
+
+
+def test_summary_ends_with_where_the_reports_are():
+    result = RunResult("t", (s("a", "passed"),), {"PAT-17": PAT17})
+    assert summary_lines(result, reports="out")[-1] == "requirement reports: out/requirements.md"
+    assert summary_lines(result)[-1] == "1 proved"
