@@ -92,6 +92,15 @@ Feature: Step 2 - Patient admission (EMR to RCM)
     When the patient's phone is changed to "512-555-0177" in the EMR
     Then the RCM patient's profile phone is not "512-555-0177"
 
+  @REQ-PAT-03
+  Scenario: Every new diagnosis re-sends the patient, not only the first after the admission
+    Given a patient admitted through the EMR with diagnosis "F10.20"
+    And diagnosis "F33.1" is added to the patient in the EMR
+    And the patient's phone is changed to "512-555-0166" in the EMR
+    When diagnosis "F41.1" is added to the patient in the EMR
+    Then the RCM patient's profile phone is "512-555-0166"
+    And the RCM's behavioral diagnoses are "F10.20, F33.1, F41.1"
+
   @REQ-WF-2.6
   Scenario Outline: Admission is the same for a patient who started in <origin>
     Given a patient "Hana Ito" born 1992-07-14 who started in <origin>, accepted and completed in the EMR

@@ -41,6 +41,21 @@ def review_status_ignored():
                                        "Required - Not Obtained"))
 
 
+@mutant("a charge for an episode without insurance is billed as private pay", "BAT-02",
+        breaks="the RCM does not refuse a charge whose treatment episode has no insurance: it bills the patient")
+def no_insurance_is_private():
+    def accept(original, context, tx, patient, charge, *rest, **named):
+        try:
+            episode = rcm_billing._episode(patient, charge, "") if patient and patient["treatment_episodes"] else None
+        except rcm_billing.ChargeRefused:
+            episode = None
+        if episode is not None and not episode["intake"]["insurance"]["insurance_set"]["insurances"]:
+            charge = charge.model_copy(update={"insurance": "Private Pay"})
+        return original(context, tx, patient, charge, *rest, **named)
+
+    wrap(rcm_billing.accept_charge, accept)
+
+
 @mutant("the Attendance Calendar uses the day of transmission", "BAT-03",
         breaks="the charge lands on the day it was transmitted, not its Date of Service")
 def calendar_on_transmission_day():

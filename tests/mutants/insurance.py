@@ -112,6 +112,18 @@ def ssn_for_everyone():
         **original(patient, relationship), "subscriber_SSN": patient.get("ssn") or ""})
 
 
+@mutant("the RCM never gets the subscriber SSN", "INS-11",
+        breaks="Send to Kipu RCM does not carry the EMR's subscriber SSN to the RCM's Self policy holder")
+def rcm_without_subscriber_ssn():
+    from kipu_harness.mocks.rcm import patients as rcm_patients
+
+    def apply_self(original, policy_holder, patient, *rest, **named):
+        original(policy_holder, patient, *rest, **named)
+        policy_holder["ssn"] = None
+
+    wrap(rcm_patients.apply_self, apply_self)
+
+
 @mutant("Subscriber DOB is the patient's", "INS-12", breaks="EMR DOB (Subscriber) holds the patient's birthday")
 def subscriber_dob_is_patient():
     def replace(tx, pid, incoming, known, key):
@@ -134,6 +146,18 @@ def address_for_everyone():
         return {**original(patient, relationship), **{k: v for k, v in filled.items() if k != "subscriber_SSN"}}
 
     wrap(emr_mirror.self_fields, fields)
+
+
+@mutant("the RCM never gets the subscriber address", "INS-14",
+        breaks="Send to Kipu RCM does not carry the EMR's subscriber address to the RCM's Self policy holder")
+def rcm_without_subscriber_address():
+    from kipu_harness.mocks.rcm import patients as rcm_patients
+
+    def apply_self(original, policy_holder, patient, *rest, **named):
+        original(policy_holder, patient, *rest, **named)
+        policy_holder["address"] = None
+
+    wrap(rcm_patients.apply_self, apply_self)
 
 
 @mutant("the EMR keeps its own insurance edits", "INS-15",

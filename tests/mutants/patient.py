@@ -59,6 +59,17 @@ def no_resend_on_diagnosis():
     patch(integration, "RESENDS", integration.RESENDS - {"diagnosis.added"})
 
 
+@mutant("only the first new diagnosis is sent", "PAT-03",
+        breaks="the EMR re-sends the patient for the first diagnosis added after the admission, not for later ones")
+def first_new_diagnosis_only():
+    def emr_event(original, event, context, *rest, **named):
+        if event.name == "diagnosis.added" and event.record["rcm"]["sends"] >= 2:
+            return
+        original(event, context, *rest, **named)
+
+    wrap(integration._emr_event, emr_event)
+
+
 @mutant("every demographic change is sent at once", "PAT-03",
         breaks="the EMR re-sends on any change to the patient, not only on the three documented triggers")
 def sends_every_change():

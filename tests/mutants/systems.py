@@ -58,6 +58,19 @@ def refusal_still_stores():
     wrap(emr_mirror._insurance, refuse)
 
 
+@mutant("the EMR refuses a U/R write but stores it", "SYS-03",
+        breaks="a direct utilization review write to the EMR answers 403 but the U/R is already stored")
+def review_refusal_still_stores():
+    def refuse(original):
+        patient_id = request.view_args["patient_id"]
+        ctx().write(lambda tx: tx.insert("utilization_review", {
+            "patient_id": patient_id, "rcm_review_id": None, "authorization_number": "X1", "status": "Approved",
+            "edited_in_emr": [], "updated_at": "2026-01-01"}))
+        original()
+
+    wrap(emr_mirror._review, refuse)
+
+
 @mutant("the CRM creates payers", "SYS-04",
         breaks="the CRM keeps a payer list of its own: creating a payer there succeeds")
 def crm_creates_payers():
@@ -66,6 +79,20 @@ def crm_creates_payers():
         abort(Response(json.dumps({"payer": {"id": 1, "name": name}}), 201, mimetype="application/json"))
 
     wrap(crm_prospects._owned_by_rcm, lambda _original: created())
+
+
+@mutant("the EMR renames and deletes payers", "SYS-04",
+        breaks="the EMR refuses to create a payer but edits or deletes one when asked")
+def emr_edits_payers():
+    from kipu_harness.mocks.emr import app as emr_app
+
+    def payors(original):
+        if request.method == "POST":
+            original()
+        body = json.dumps({"payor": {"id": request.view_args.get("payor_id"), **(request.get_json(silent=True) or {})}})
+        abort(Response(body, 200, mimetype="application/json"))
+
+    wrap(emr_app._payors, payors)
 
 
 @mutant("the prospect link is lost on admission", "SYS-05", "WF-2.5",

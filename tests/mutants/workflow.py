@@ -128,6 +128,21 @@ def stays_prospective():
     wrap(rcm_patients.apply_adt, apply_adt)
 
 
+@mutant("a re-send after discharge opens a new episode", "WF-2.5",
+        breaks="the RCM opens a treatment episode for every send that follows a discharge, even with the same "
+               "admission (AMB-08)")
+def episode_per_resend():
+    def update(original, patient, p, settings, *rest, **named):
+        episodes = patient["treatment_episodes"]
+        if episodes and episodes[-1]["intake"]["admit_discharge"].get("discharge_date"):
+            opened = rcm_patients.new_episode(len(episodes) + 1)
+            opened["intake"]["admit_discharge"] = dict.fromkeys(episodes[-1]["intake"]["admit_discharge"])
+            episodes.append(opened)
+        original(patient, p, settings, *rest, **named)
+
+    wrap(rcm_patients.update_episode, update)
+
+
 @mutant("a patient from the CRM is not sent when its MR Number is generated", "WF-2.6",
         breaks="admission works for patients created in the EMR, not for those who began as CRM prospects")
 def crm_patient_not_admitted():
