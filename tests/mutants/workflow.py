@@ -259,6 +259,18 @@ def submits_everything():
     wrap(rcm_billing.submit, submit)
 
 
+@mutant("the EMR submits claims too", "WF-5.4",
+        breaks="the EMR offers its own claim submission: a claim made there is accepted")
+def emr_submits_claims():
+    from flask import Response, abort, request
+
+    def claim(original):
+        body = json.dumps({"claim": {"id": 1, "patient_id": request.view_args["patient_id"], "status": "submitted"}})
+        abort(Response(body, 201, mimetype="application/json"))
+
+    wrap(emr_mirror._claim, claim)
+
+
 @mutant("professional claims are never sent", "WF-5.4",
         breaks="the Work Center sends institutional claims to the clearinghouse and leaves 837P claims drafts")
 def professional_claims_unsent():
