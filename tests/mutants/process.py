@@ -95,11 +95,16 @@ def error_on_every_item():
     wrap(emr_billing._send_batch, send)
 
 
-@mutant("private pay codes are never searched", "PROC-07",
-        breaks="a patient without insurance is billed with the insurance-pay services")
+@mutant("a patient without insurance cannot be billed", "PROC-07",
+        breaks="the RCM refuses every charge of a patient with no insurance instead of billing the private-pay codes")
 def no_private_pay():
-    wrap(rcm_billing.match, lambda original, context, tx, codes, pay_types, *rest, **named: original(
-        context, tx, codes, ("insurance",), *rest, **named))
+    def accept(original, context, tx, patient, charge, *rest, **named):
+        if charge.insurance in (None, "Private Pay"):
+            raise rcm_billing.ChargeRefused(f"charge {charge.emr_item_id}: the patient has no insurance in the RCM",
+                                            "add the insurance through Manage Insurance")
+        return original(context, tx, patient, charge, *rest, **named)
+
+    wrap(rcm_billing.accept_charge, accept)
 
 
 @mutant("warnings block transmission", "PROC-08",
