@@ -175,9 +175,13 @@ def private_statement(rcm, eventually, stays, private_patient):
 
 
 def _entry(rcm, eventually, patient):
-    entries = _attendance(rcm, eventually, patient)
-    assert len(entries) == 1, entries
-    return entries[0]
+    """The patient's one treatment, once the RCM shows it (a deployment may take a moment)."""
+    def probe():
+        entries = _attendance(rcm, eventually, patient)
+        assert len(entries) == 1, f"expected the patient's one treatment on the Attendance Calendar: {entries}"
+        return entries
+
+    return eventually(probe, what="the patient's treatment on the Attendance Calendar")[0]
 
 
 @then(parsers.parse("the RCM files the treatment under the episode admitted on {day:Date} and keeps only what travels",
