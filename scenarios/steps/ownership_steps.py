@@ -6,21 +6,15 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from ..own import new_marker
 from .rcm_steps import rcm_patient
 from .shared_steps import attempt
 
 
-def unique(name: str) -> str:
-    """A name for the RCM's shared payer list, unique to this run and scenario (scenarios/own.py), so
-    a system that keeps everything never shows a scenario another's payer."""
-    return f"{name} {new_marker()}"
-
-
 @given(parsers.parse('the RCM user adds a new payer "{name}" with payer ID "{pid}"'), target_fixture="new_payer")
 @when(parsers.parse('the RCM user adds a new payer "{name}" with payer ID "{pid}"'), target_fixture="new_payer")
-def add_new_payer(rcm, name, pid):
-    return rcm.add_payer(name=unique(name), payer_id=pid)
+def add_new_payer(rcm, own, name, pid):
+    # The scenario's own name (scenarios/own.py): the payer list is shared by every scenario and run.
+    return rcm.add_payer(name=own.name(name), payer_id=pid)
 
 
 @then(parsers.parse('the RCM\'s payer list has the new payer "{name}"'))
@@ -30,8 +24,8 @@ def payer_listed(rcm, eventually, new_payer, name):
 
 
 @when(parsers.parse('the {system} is asked to {change} a payer, naming it "{name}"'), target_fixture="other_name")
-def change_payer(crm, emr, refusals, new_payer, system, change, name):
-    other = unique(name)
+def change_payer(crm, emr, refusals, own, new_payer, system, change, name):
+    other = own.name(name)
     calls = {
         ("CRM", "create"): lambda: crm.create_payer(other),
         ("CRM", "rename"): lambda: crm.edit_payer(new_payer["id"], name=other),
