@@ -97,12 +97,12 @@ def run(args: argparse.Namespace) -> int:
         IntegrationSettings.from_toml(Path(args.config))
     if args.target == "remote" and not args.profile:
         raise ValueError("--target remote needs a profile: --profile FILE")
-    pm = _check_plugins(args.pytest_args)
+    plugins = _check_plugins(args.pytest_args)
     if args.profile:
         from .target import Profile, check_systems, make_drivers, preflight_error, preflight_lines
 
         profile = Profile.load(args.profile)  # a broken profile is a one-line error here, not a traceback later
-        make_drivers(profile, pm)  # every driver it names exists and offers the whole contract
+        make_drivers(profile, plugins())  # every driver it names exists and offers the whole contract
         results = check_systems(profile)
         print(f"systems of profile {profile.name}:")
         print("\n".join(preflight_lines(results)), flush=True)
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_plugins(pytest_args: list[str]) -> Any:
     """--kipu-plugin and --kipu-block among the pytest arguments: one-line errors before the run.
-    Returns the run's plugin manager."""
+    Returns how to make the run's plugin manager (only a profile's drivers need it here)."""
     import importlib
 
     from .plugin_manager import check_blocked, make_plugin_manager
@@ -162,7 +162,7 @@ def _check_plugins(pytest_args: list[str]) -> Any:
         except (ImportError, AttributeError) as exc:
             raise ValueError(f"--kipu-plugin {spec}: {exc}") from None
     check_blocked(blocked, extra)
-    return make_plugin_manager(blocked=blocked, extra=extra)
+    return lambda: make_plugin_manager(blocked=blocked, extra=extra)
 
 
 def mocks_up(args: argparse.Namespace) -> int:
