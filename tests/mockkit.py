@@ -3,6 +3,9 @@ refused call named the right fields and wrote nothing, the suite's clock and a n
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +14,7 @@ from flask.testing import FlaskClient
 
 from kipu_harness.mocks import SYSTEMS, MockSuite
 from kipu_harness.plugin_manager import make_plugin_manager
+from kipu_harness.waiting import eventually
 
 SSN = "123-45-6789"
 PINNED = "2024-06-01T12:00:00"
@@ -88,3 +92,25 @@ def new_patient(m: Mocks, **data: Any) -> dict[str, Any]:
     response = m.emr.post("/api/patients", json={"document": {"recipient_id": 1, "data": data}})
     assert response.status_code == 201, response.get_json()
     return response.get_json()["patient"]
+
+
+CLI = [sys.executable, "-m", "kipu_harness.cli"]
+
+
+@pytest.fixture
+def mocks_up(tmp_path):
+    """`kipu-harness mocks up` on free ports, as a user would start it; stopped with Ctrl-C."""
+    profile = tmp_path / "mocks.toml"
+    process = subprocess.Popen(
+        CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
+               "--mllp-port", "0", "--profile-out", str(profile)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=60, what="mocks up")
+        yield profile
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "kipu-harness mocks are up" in out and "RCM MLLP" in out and out.rstrip().endswith("stopped.")

@@ -57,25 +57,6 @@ def test_a_broken_profile_is_one_line_and_exit_2(capsys, tmp_path):
     assert "[systems.emr] needs a url" in capsys.readouterr().err
 
 
-@pytest.fixture
-def mocks_up(tmp_path):
-    """`kipu-harness mocks up` on free ports, as a user would start it; stopped with Ctrl-C."""
-    profile = tmp_path / "mocks.toml"
-    process = subprocess.Popen(
-        CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
-               "--mllp-port", "0", "--profile-out", str(profile)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=30, what="mocks up")
-        yield profile
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
-    assert "kipu-harness mocks are up" in out and "RCM MLLP" in out and out.rstrip().endswith("stopped.")
-
-
 def run_cli(*args, cwd):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run(CLI + ["run", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)

@@ -12,42 +12,30 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tomllib
 
 import pytest
 
-from kipu_harness.waiting import eventually
-
 CLI = [sys.executable, "-m", "kipu_harness.cli"]
 
 
 @pytest.fixture
-def dirty_profile(tmp_path):
-    """`mocks up` in memory on free ports, and a profile that treats every system as a real one."""
-    served = tmp_path / "mocks.toml"
-    process = subprocess.Popen(
-        CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
-               "--mllp-port", "0", "--profile-out", str(served)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        eventually(lambda: served.exists() and "mllp" in served.read_text(), timeout=60, what="mocks up")
-        systems = tomllib.loads(served.read_text())["systems"]
-        # settle = 0: mocks up answers a write after making its deliveries, so nothing arrives later
-        # for a negative check to wait for; the waiting is not what this test is about.
-        lines = ['name = "dirty"', "allow_reset = false", "settle = 0"]
-        for system, entry in systems.items():
-            lines += ["", f"[systems.{system}]", f'url = "{entry["url"]}"', "mocked = false"]
-            if "mllp" in entry:
-                lines.append(f'mllp = "{entry["mllp"]}"')
-        profile = tmp_path / "dirty.toml"
-        profile.write_text("\n".join(lines) + "\n")
-        yield profile
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+def dirty_profile(mocks_up, tmp_path):
+    """`mocks up` in memory on free ports (tests/mockkit.py), and a profile that treats every
+    system as a real one."""
+    systems = tomllib.loads(mocks_up.read_text())["systems"]
+    # settle = 0: mocks up answers a write after making its deliveries, so nothing arrives later
+    # for a negative check to wait for; the waiting is not what this test is about.
+    lines = ['name = "dirty"', "allow_reset = false", "settle = 0"]
+    for system, entry in systems.items():
+        lines += ["", f"[systems.{system}]", f'url = "{entry["url"]}"', "mocked = false"]
+        if "mllp" in entry:
+            lines.append(f'mllp = "{entry["mllp"]}"')
+    profile = tmp_path / "dirty.toml"
+    profile.write_text("\n".join(lines) + "\n")
+    return profile
 
 
 def run(profile, reports, *more):
