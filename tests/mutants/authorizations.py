@@ -8,71 +8,51 @@ from kipu_harness.mocks.emr import mirror as emr_mirror
 from kipu_harness.mocks.rcm import review as rcm_review
 from kipu_harness.plugins import rcm_to_emr
 
-from .kit import mutant, patch, wrap
-
-
-def _mapped(change):
-    """A mutant of the field mapping: ``change(row, review)`` edits each EMR row the RCM sends."""
-    def emr_review(original, review):
-        row = original(review)
-        change(row, review)
-        return row
-
-    wrap(rcm_to_emr.emr_review, emr_review)
-
-
-def _mirrored(change):
-    """A mutant of the EMR's U/R mirror: ``change(tx, patient_id, incoming, known, key)`` -> rows to keep."""
-    def replace(original, tx, kind, patient_id, key, incoming):
-        if kind == "utilization_review":
-            known = {r[key]: r for r in tx.find(kind, patient_id=patient_id)}
-            incoming = change(tx, patient_id, incoming, known, key)
-        return original(tx, kind, patient_id, key, incoming)
-
-    wrap(emr_mirror._replace, replace)
+from .kit import edited, mutant, patch, wrap
+from .insurance import mirrored
 
 
 @mutant("the EMR keeps its own U/R edits", "AUTH-01",
         breaks="a U/R field edited in the EMR is no longer overwritten by the next RCM save")
 def emr_review_edits_win():
-    _mirrored(lambda tx, pid, incoming, known, key: [
+    mirrored("utilization_review", lambda tx, pid, incoming, known, key: [
         {**values, **{k: known[values[key]][k] for k in known[values[key]].get("edited_in_emr", [])}}
         if values[key] in known else values for values in incoming])
 
 
 @mutant("Start Date gets the day it was saved", "AUTH-02", breaks="EMR Start Date holds the date of the RCM save")
 def start_is_saved():
-    _mapped(lambda row, review: row.update(start_date=(review.get("saved_at") or "")[:10]))
+    edited(rcm_to_emr.emr_review, lambda row, review: row.update(start_date=(review.get("saved_at") or "")[:10]))
 
 
 @mutant("End Date is computed from the units", "AUTH-03",
         breaks="EMR End Date is Start Date plus Units days (off by one), not the RCM End Date")
 def end_from_units():
-    _mapped(lambda row, review: row.update(
+    edited(rcm_to_emr.emr_review, lambda row, review: row.update(
         end_date=(dt.date.fromisoformat(review["start_date"]) + dt.timedelta(days=review["units"])).isoformat()))
 
 
 @mutant("# of Days is computed from the dates", "AUTH-04",
         breaks="EMR # of Days is End Date minus Start Date (off by one), not the RCM Units")
 def days_from_dates():
-    _mapped(lambda row, review: row.update(number_of_days=(
+    edited(rcm_to_emr.emr_review, lambda row, review: row.update(number_of_days=(
         dt.date.fromisoformat(review["end_date"]) - dt.date.fromisoformat(review["start_date"])).days))
 
 
 @mutant("Auth Date gets the day it was saved", "AUTH-05", breaks="EMR Auth Date holds the date of the RCM save")
 def auth_date_is_saved():
-    _mapped(lambda row, review: row.update(authorization_date=(review.get("saved_at") or "")[:10]))
+    edited(rcm_to_emr.emr_review, lambda row, review: row.update(authorization_date=(review.get("saved_at") or "")[:10]))
 
 
 @mutant("Authorization # gets the RCM's record number", "AUTH-06",
         breaks="EMR Authorization # holds the U/R's internal number, not its Authorization Number")
 def auth_number_is_record_id():
-    _mapped(lambda row, review: row.update(authorization_number=str(review["id"])))
+    edited(rcm_to_emr.emr_review, lambda row, review: row.update(authorization_number=str(review["id"])))
 
 
 @mutant("authorization status not mapped", "AUTH-07", breaks='the EMR gets "Authorized" instead of "Approved"')
 def status_not_mapped():
-    _mapped(lambda row, review: row.update(status=review["authorization_status"]))
+    edited(rcm_to_emr.emr_review, lambda row, review: row.update(status=review["authorization_status"]))
 
 
 @mutant("only Authorized shows as Approved", "AUTH-07",
@@ -94,12 +74,12 @@ def level_from_patient():
         level = tx.get("patient", pid).get("level_of_care")
         return [{**values, "level_of_care": level} for values in incoming]
 
-    _mirrored(replace)
+    mirrored("utilization_review", replace)
 
 
 @mutant("Next Review gets the End Date", "AUTH-10", breaks="EMR Next Review holds the U/R End Date")
 def next_review_is_end():
-    _mapped(lambda row, review: row.update(next_review=review["end_date"]))
+    edited(rcm_to_emr.emr_review, lambda row, review: row.update(next_review=review["end_date"]))
 
 
 @mutant("Days of Week are every day", "AUTH-11",
@@ -117,7 +97,7 @@ def insurance_from_primary():
         company = primary[0]["insurance_company"] if primary else None
         return [{**values, "insurance": company} for values in incoming]
 
-    _mirrored(replace)
+    mirrored("utilization_review", replace)
 
 
 @mutant("a standalone authorization is kept as a U/R", "AUTH-13",

@@ -8,20 +8,10 @@ from kipu_harness.mocks.emr import mirror as emr_mirror
 from kipu_harness.mocks.rcm import windows as rcm_windows
 from kipu_harness.plugins import rcm_to_emr
 
-from .kit import mutant, patch, wrap
+from .kit import edited, mutant, patch, wrap
 
 
-def _mapped(change):
-    """A mutant of the field mapping: ``change(row, entry)`` edits each EMR row the RCM sends."""
-    def emr_insurance(original, entry):
-        row = original(entry)
-        change(row, entry)
-        return row
-
-    wrap(rcm_to_emr.emr_insurance, emr_insurance)
-
-
-def _mirrored(kind, change):
+def mirrored(kind, change):
     """A mutant of the EMR's mirror: ``change(tx, patient_id, incoming, known)`` -> rows to keep."""
     def replace(original, tx, record_kind, patient_id, key, incoming):
         if record_kind == kind:
@@ -56,31 +46,31 @@ def window_writes_emr_only():
 @mutant("the EMR takes an insurance once and ignores its later saves", "INS-02",
         breaks="a change saved in the RCM to an insurance the EMR already has is never shown in the EMR")
 def insurance_first_save_only():
-    _mirrored("insurance", lambda tx, pid, incoming, known, key: [
+    mirrored("insurance", lambda tx, pid, incoming, known, key: [
         {**values, **{k: v for k, v in known[values[key]].items() if k in values}} if values[key] in known else values
         for values in incoming])
 
 
 @mutant("Company gets the payer ID", "INS-03", breaks="EMR Company holds the payer's ID, not its name")
 def company_is_payer_id():
-    _mapped(lambda row, entry: row.update(insurance_company=entry["payer"]["payer_id"]))
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(insurance_company=entry["payer"]["payer_id"]))
 
 
 @mutant("Policy No. gets the RCM's record number", "INS-04",
         breaks="EMR Policy No. holds the RCM's internal insurance number, not the policy holder's Insurance ID")
 def policy_is_record_id():
-    _mapped(lambda row, entry: row.update(policy_no=str(entry["id"])))
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(policy_no=str(entry["id"])))
 
 
 @mutant("Plan Name is not sent", "INS-05", breaks="EMR Plan Name stays empty")
 def plan_not_sent():
-    _mapped(lambda row, entry: row.update(plan_name=None))
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(plan_name=None))
 
 
 @mutant("Effective Date gets the day it was saved", "INS-06",
         breaks="EMR Effective Date holds the date of the RCM save, not the insurance's Effective Date")
 def effective_is_saved():
-    _mapped(lambda row, entry: row.update(effective_date=(entry.get("saved_at") or "")[:10]))
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(effective_date=(entry.get("saved_at") or "")[:10]))
 
 
 @mutant("Secondary and Tertiary are swapped", "INS-07",
@@ -91,18 +81,18 @@ def priorities_swapped():
 
 @mutant("Phone gets the payer's ID", "INS-08", breaks="EMR Phone holds the payer ID, not the Payer Phone")
 def phone_is_payer_id():
-    _mapped(lambda row, entry: row.update(insurance_phone=entry["payer"]["payer_id"]))
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(insurance_phone=entry["payer"]["payer_id"]))
 
 
 @mutant("Subscriber is last name first", "INS-09", breaks="the subscriber's first and last names are swapped")
 def subscriber_swapped():
-    _mapped(lambda row, entry: row.update(subscriber_first_name=entry["policy_holder"]["last_name"],
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(subscriber_first_name=entry["policy_holder"]["last_name"],
                                           subscriber_last_name=entry["policy_holder"]["first_name"]))
 
 
 @mutant("Relationship is always Self", "INS-10", breaks="EMR Relationship says Self whoever the subscriber is")
 def relationship_self():
-    _mapped(lambda row, entry: row.update(subscriber_relationship="Self"))
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(subscriber_relationship="Self"))
 
 
 @mutant("the subscriber SSN is the patient's for everyone", "INS-11",
@@ -130,12 +120,12 @@ def subscriber_dob_is_patient():
         dob = tx.get("patient", pid)["dob"]
         return [{**values, "subscriber_DOB": dob} for values in incoming]
 
-    _mirrored("insurance", replace)
+    mirrored("insurance", replace)
 
 
 @mutant("Subscriber Gender is sent as a code", "INS-13", breaks="EMR Gender (Subscriber) holds F or M")
 def gender_code():
-    _mapped(lambda row, entry: row.update(subscriber_gender=(entry["policy_holder"]["gender"] or "U")[:1]))
+    edited(rcm_to_emr.emr_insurance, lambda row, entry: row.update(subscriber_gender=(entry["policy_holder"]["gender"] or "U")[:1]))
 
 
 @mutant("the subscriber address is the patient's for everyone", "INS-14",
@@ -163,6 +153,6 @@ def rcm_without_subscriber_address():
 @mutant("the EMR keeps its own insurance edits", "INS-15",
         breaks="a field edited in the EMR is no longer overwritten by the next RCM save")
 def emr_insurance_edits_win():
-    _mirrored("insurance", lambda tx, pid, incoming, known, key: [
+    mirrored("insurance", lambda tx, pid, incoming, known, key: [
         {**values, **{k: known[values[key]][k] for k in known[values[key]].get("edited_in_emr", [])}}
         if values[key] in known else values for values in incoming])

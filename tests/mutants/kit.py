@@ -81,6 +81,17 @@ def wrap(func: Callable[..., Any], around: Callable[..., Any]) -> None:
     func.__code__ = namespace[func.__name__].__code__
 
 
+def edited(func: Callable[[Any], Any], change: Callable[[Any, Any], Any]) -> None:
+    """Make ``func(arg)`` hand back its answer after ``change(answer, arg)`` edited it in place: a
+    mapping that gets one field wrong."""
+    def around(original, arg):
+        answer = original(arg)
+        change(answer, arg)
+        return answer
+
+    wrap(func, around)
+
+
 def replace(func: Callable[..., Any], new: Callable[..., Any]) -> None:
     """Make every call of ``func`` a call of ``new`` (same parameters), in place."""
     wrap(func, lambda _original, *args, **kwargs: new(*args, **kwargs))
