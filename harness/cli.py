@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import signal
 import sys
@@ -10,8 +11,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import call
+
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SECRET_ENV = "KIPU_HARNESS_EMR_SECRET"  # where a profile written by `mocks up` looks for a configured secret
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--mllp-port", type=int, default=2575, help="RCM MLLP port for HL7 v2 (default 2575)")
     up.add_argument("--data", default=".kipu-harness/data", help="folder for the SQLite files (default .kipu-harness/data)")
     up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
-    up.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the integration settings")
+    up.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the integration settings "
+                                                     "and whose [emr_api] table the EMR's API clients")
+    up.add_argument("--no-auth", action="store_true",
+                    help="open the EMR's Kipu API to unsigned requests (for exploring with curl; warns)")
     up.add_argument("--profile-out", metavar="FILE", help="also write a --profile TOML pointing at these mocks")
     for system in ("crm", "emr", "rcm", "payer"):
         up.add_argument(f"--{system}-url", metavar="URL",
@@ -50,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start empty mocks with a synthetic census drawn from seed N (same seed, same census)")
     up.add_argument("--census", type=int, default=12, metavar="SIZE",
                     help="how many people --seed creates (default 12: a third prospects, the rest admitted)")
+
+    call.add_parser(commands)
 
     run = commands.add_parser("run", allow_abbrev=False, help="run the conformance suite and write reports",
                               description="Run the conformance suite, print a per-requirement summary and write "
@@ -76,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return run(args)
+        if args.command == "call":
+            return call.call(args)
         return mocks_up(args)
     except (ValueError, OSError) as exc:
         print(f"kipu-harness: error: {exc}", file=sys.stderr)
@@ -167,13 +178,23 @@ def _check_plugins(pytest_args: list[str]) -> Any:
 
 def mocks_up(args: argparse.Namespace) -> int:
     from .plugin_manager import make_plugin_manager
-    from .settings import IntegrationSettings
+    from .settings import IntegrationSettings, read_toml
 
-    settings = IntegrationSettings.from_toml(Path(args.config)) if args.config else IntegrationSettings()
     from kipu_harness.mocks import MockSuite
+    from kipu_harness.mocks.emr.apiauth import EmrApiAuth
     from kipu_harness.mocks.serve import ServedSuite
 
-    suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data)
+    settings, emr_auth = IntegrationSettings(), EmrApiAuth()
+    if args.config:
+        config = read_toml(args.config, "config")
+        settings = IntegrationSettings.from_mapping(config.get("integration", {}))
+        emr_auth = EmrApiAuth.from_mapping(config.get("emr_api", {}))
+    if args.no_auth:
+        emr_auth = dataclasses.replace(emr_auth, enabled=False)
+        print("kipu-harness: warning: --no-auth: the EMR's Kipu API answers unsigned requests from anyone",
+              file=sys.stderr)
+    suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data,
+                      emr_auth=emr_auth)
     seeded = None
     if args.seed is not None:
         from kipu_harness.mocks import census
@@ -197,6 +218,7 @@ def mocks_up(args: argparse.Namespace) -> int:
     for system, url in served.urls.items():
         print(f"  {system.upper():<5}  {url}   API page: {url}/docs/swagger   OpenAPI: {url}/openapi.json")
     print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
+    print("\n".join(credential_lines(emr_auth)))
     for system, url in elsewhere.items():
         print(f"  {system.upper()} traffic goes to {url} (a real system; its mock stays idle)")
     print(f"  data: {'memory' if args.memory else Path(args.data).resolve()}")
@@ -204,7 +226,7 @@ def mocks_up(args: argparse.Namespace) -> int:
         print(f"  census (seed {args.seed}): " + (", ".join(f"{n} {k}" for k, n in seeded.items()) if seeded
                                                    else "not seeded, the data folder already has patients"))
     if args.profile_out:
-        write_profile(Path(args.profile_out), served, elsewhere, allow_reset=args.memory)
+        write_profile(Path(args.profile_out), served, elsewhere, allow_reset=args.memory, emr_auth=emr_auth)
         print(f"  profile: {args.profile_out}")
     print("Ctrl-C to stop.", flush=True)
     try:
@@ -217,9 +239,29 @@ def mocks_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None, *, allow_reset: bool = False) -> None:
-    """A profile for these mocks; a system sent elsewhere is listed at its real address, not mocked."""
+def credential_lines(emr_auth: Any) -> list[str]:
+    """What `mocks up` says about the EMR's API clients: the development one in full (it is
+    public), a configured one without its secret."""
+    from .apiauth import DEVELOPMENT
+
+    if not emr_auth.enabled:
+        return ["  EMR API   open to unsigned requests (--no-auth)"]
+    lines = [f"  EMR API   signed requests only (Kipu's APIAuth, clock skew up to {emr_auth.skew_seconds} s); clients:"]
+    for c in emr_auth.credentials:
+        secret = f"secret {c.secret}" if c == DEVELOPMENT else "secret as configured"
+        lines.append(f"            access_id {c.access_id}  app_id {c.app_id}  {secret}  ({c.scheme})")
+    lines.append("            try: kipu-harness call emr GET '/api/patients/census?phi_level=high'")
+    return lines
+
+
+def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None, *, allow_reset: bool = False,
+                  emr_auth: Any = None) -> None:
+    """A profile for these mocks; a system sent elsewhere is listed at its real address, not mocked.
+    A configured EMR client is named with its secret's environment variable, never the secret."""
+    from .apiauth import DEVELOPMENT
+
     elsewhere = elsewhere or {}
+    signer = emr_auth.signer if emr_auth is not None else None
     host, port = served.mllp
     lines = ['name = "kipu-harness mocks"',
              "# true only for mocks kept in memory (--memory): a run may then empty them between scenarios.",
@@ -230,6 +272,9 @@ def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None, *
         lines += ["", f"[systems.{system}]", f'url = "{elsewhere.get(system, url)}"', f"mocked = {str(not real).lower()}"]
         if system == "rcm" and not real:
             lines.append(f'mllp = "{host}:{port}"')
+        if system == "emr" and not real and signer is not None and signer != DEVELOPMENT:
+            lines += [f'access_id = "{signer.access_id}"', f'app_id = "{signer.app_id}"', f'digest = "{signer.digest}"',
+                      f'secret_env = "{SECRET_ENV}"  # export it with the secret of {signer.access_id}']
     path.write_text("\n".join(lines) + "\n")
 
 

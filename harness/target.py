@@ -9,6 +9,7 @@ from typing import Any
 
 from .clients import MockControl
 from .contract import CrmDriver, EmrDriver, PayerDriver, RcmDriver
+from .apiauth import Credential
 from .settings import IntegrationSettings, read_toml
 
 # What only a mock can do. A scenario that needs one is tagged @needs-<capability> and is
@@ -90,6 +91,10 @@ class SystemAddress:
     mllp: tuple[str, int] | None = None
     driver: str = "kipu"  # a name registered with harness_register_drivers
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # the driver's own settings
+    # Kipu API credentials (the EMR): access_id and app_id from the profile, the secret from the
+    # environment variable it names. None: requests go unsigned (a mock's development client is
+    # used for a mocked EMR).
+    credential: Credential | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,11 @@ class Profile:
         mocked = true           # a kipu-harness mock: its control routes may be used
         [systems.emr]
         url = "https://emr.vendor.example"
-        driver = "acme"         # a driver plugin for an API other than the built-in one
+        access_id = "..."       # Kipu API credentials: every request is signed (APIAuth)
+        app_id = "..."
+        secret_env = "KIPU_SECRET"  # the environment variable holding the secret, never the secret
+        digest = "sha1"         # or "sha256" (APIAuth-HMAC-SHA256)
+        driver = "kipu"         # or a driver plugin for an API other than Kipu's
         [systems.emr.options]   # handed to that driver as it is
         tenant = "north"
         [systems.rcm]
@@ -210,7 +219,8 @@ class Profile:
             options = entry.get("options", {})
             if not isinstance(options, dict):
                 raise ValueError(f"profile {path}: [systems.{system}] options must be a table")
-            systems[system] = SystemAddress(url.rstrip("/"), mocked, mllp, driver, options)
+            systems[system] = SystemAddress(url.rstrip("/"), mocked, mllp, driver, options,
+                                            _credential(path, system, entry))
         settings = IntegrationSettings.from_mapping(data.get("integration", {}))
         return cls(str(data.get("name", path.stem)), systems, settings,
                    float(data.get("wait_timeout", 15.0)), path,
@@ -219,8 +229,22 @@ class Profile:
 
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
+_CREDENTIAL_KEYS = ("access_id", "app_id", "secret_env", "digest", "secret")  # "secret": to refuse it by name
 _PROFILE_KEYS = ("name", "wait_timeout", "allow_reset", "settle", "systems", "integration")
-_SYSTEM_KEYS = ("url", "mocked", "mllp", "driver", "options")
+_SYSTEM_KEYS = ("url", "mocked", "mllp", "driver", "options", *_CREDENTIAL_KEYS)
+
+
+def _credential(path: Path, system: str, entry: dict[str, Any]) -> Credential | None:
+    """``access_id``, ``app_id``, ``secret_env`` (and ``digest``) of [systems.emr]; the secret
+    itself only ever comes from the environment."""
+    given = {k: entry[k] for k in _CREDENTIAL_KEYS if k in entry}
+    if not given:
+        return None
+    where = f"profile {path}: [systems.{system}]"
+    if system != "emr":
+        raise ValueError(f"{where} {', '.join(sorted(given))}: only the EMR speaks Kipu's signed API; "
+                         f"a driver's own credentials go in [systems.{system}.options]")
+    return Credential.from_mapping(given, where, secret_in_file=False)
 
 
 def _no_unknown(path: Path, where: str, table: dict, known: tuple[str, ...], what: str = "key") -> None:

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 import requests
 
+from .apiauth import Credential, KipuAuth, sign_environ
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -25,9 +27,30 @@ class Transport(Protocol):
                 text: str | None = None, headers: dict | None = None) -> Reply: ...
 
 
+def signing_client(app: Any, credential: Credential | None) -> Any:
+    """A Flask test client for ``app`` that signs every request with ``credential`` (Kipu's
+    APIAuth), as a real client on the wire would; ``None``: a plain test client."""
+    from flask import Request
+    from flask.testing import FlaskClient
+
+    if credential is None:
+        return app.test_client()
+
+    class SigningClient(FlaskClient):
+        def open(self, *args: Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], Request):
+                request = args[0]
+            else:
+                request = self._request_from_builder_args(args, kwargs)  # what FlaskClient.open does
+            sign_environ(request.environ, credential)
+            return super().open(request, buffered=buffered, follow_redirects=follow_redirects)
+
+    return SigningClient(app, app.response_class, use_cookies=True)
+
+
 class FlaskTransport:
-    def __init__(self, app: Any):
-        self._client = app.test_client()
+    def __init__(self, app: Any, credential: Credential | None = None):
+        self._client = signing_client(app, credential)
 
     def request(self, method, path, *, json_body=None, params=None, text=None, headers=None) -> Reply:
         kwargs: dict[str, Any] = {"query_string": params or {}, "headers": headers or {}}
@@ -41,9 +64,11 @@ class FlaskTransport:
 
 
 class HttpTransport:
-    def __init__(self, base_url: str, timeout: float = 15.0):
+    def __init__(self, base_url: str, timeout: float = 15.0, credential: Credential | None = None):
         self.base_url = base_url.rstrip("/")
         self._session = requests.Session()
+        if credential is not None:
+            self._session.auth = KipuAuth(credential)  # every request signed as it goes on the wire
         self._timeout = timeout
 
     def request(self, method, path, *, json_body=None, params=None, text=None, headers=None) -> Reply:

@@ -31,7 +31,7 @@ def seed(suite: Any, seed: int, size: int = 12) -> dict[str, int]:
     """Fill empty mocks with ``size`` people: a third prospects, the rest admitted."""
     fake = faker_for(seed)
     crm = CrmClient(FlaskTransport(suite.apps["crm"]))
-    emr = EmrClient(FlaskTransport(suite.apps["emr"]))
+    emr = EmrClient(FlaskTransport(suite.apps["emr"], suite.emr_auth.signer))
     rcm = RcmClient(FlaskTransport(suite.apps["rcm"]))
     payers = [rcm.add_payer(name=n, payer_id=i, phone=p, claim_formats=["837P", "837I"]) for n, i, p in PAYERS]
     known = {c["care_level_name"] for c in emr.care_levels()}  # the default facility's, usually

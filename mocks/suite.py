@@ -15,6 +15,7 @@ from kipu_harness.settings import IntegrationSettings
 from . import crm, emr, payer, rcm
 from .common.base import Clock, SystemContext
 from .common.store import Store
+from .emr.apiauth import EmrApiAuth
 from .rcm.patients import receive_hl7
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
@@ -22,9 +23,12 @@ _FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_ap
 
 
 class MockSuite:
-    def __init__(self, pm: Any, *, settings: IntegrationSettings | None = None, data_dir: str | Path | None = None):
-        """``data_dir=None`` keeps everything in memory; otherwise one SQLite file per system."""
+    def __init__(self, pm: Any, *, settings: IntegrationSettings | None = None, data_dir: str | Path | None = None,
+                 emr_auth: EmrApiAuth | None = None):
+        """``data_dir=None`` keeps everything in memory; otherwise one SQLite file per system.
+        ``emr_auth``: who may call the EMR's Kipu API (the development client by default)."""
         self.pm = pm
+        self.emr_auth = emr_auth or EmrApiAuth()
         self.settings = settings or IntegrationSettings()
         self.clock = Clock()
         self.data_dir = Path(data_dir) if data_dir else None
@@ -34,7 +38,7 @@ class MockSuite:
         for system in SYSTEMS:
             store = Store(self.data_dir / f"{system}.db" if self.data_dir else ":memory:")
             context = SystemContext(system, store, pm.hook, self.settings, self.clock, secret,
-                                    configure=_configure(system))
+                                    configure=_configure(system), api_auth=self.emr_auth)
             if store.is_new():
                 context.setup()
             self.contexts[system] = context

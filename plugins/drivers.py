@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from kipu_harness import hookimpl
+from kipu_harness.apiauth import DEVELOPMENT
 from kipu_harness.clients import CrmClient, EmrClient, PayerClient, RcmClient
+from kipu_harness.target import SystemAddress
 from kipu_harness.transport import HttpTransport
 
 
@@ -13,8 +15,14 @@ def _over_http(client: type) -> Any:
     return lambda address: client(HttpTransport(address.url))
 
 
+def _emr(address: SystemAddress) -> EmrClient:
+    """Kipu's API signs every request: with the profile's credentials, or a mock's development client."""
+    credential = address.credential or (DEVELOPMENT if address.mocked else None)
+    return EmrClient(HttpTransport(address.url, credential=credential))
+
+
 @hookimpl
 def harness_register_drivers(register: Any) -> None:
-    register("kipu", crm=_over_http(CrmClient), emr=_over_http(EmrClient), rcm=_over_http(RcmClient),
+    register("kipu", crm=_over_http(CrmClient), emr=_emr, rcm=_over_http(RcmClient),
              payer=_over_http(PayerClient),
              description="the APIs of kipu-harness's mocks, and Kipu's API v3 for the EMR (the default)")

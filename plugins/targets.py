@@ -27,7 +27,8 @@ def inprocess_target(options: TargetOptions) -> Target:
     from kipu_harness.mocks import MockSuite
 
     suite = MockSuite(options.pm, settings=options.settings)
-    transports = {name: FlaskTransport(app) for name, app in suite.apps.items()}
+    transports = {name: FlaskTransport(app, suite.emr_auth.signer if name == "emr" else None)
+                  for name, app in suite.apps.items()}
     return _mock_target("inprocess", suite, transports, closer=suite.close, outage=_InProcessOutage(suite))
 
 
@@ -38,7 +39,8 @@ def local_target(options: TargetOptions) -> Target:
     data = tempfile.TemporaryDirectory(prefix="kipu-harness-")
     suite = MockSuite(options.pm, settings=options.settings, data_dir=data.name)
     served = ServedSuite(suite)
-    transports = {name: HttpTransport(url) for name, url in served.urls.items()}
+    transports = {name: HttpTransport(url, credential=suite.emr_auth.signer if name == "emr" else None)
+                  for name, url in served.urls.items()}
 
     def close() -> None:
         served.stop()

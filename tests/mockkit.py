@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from kipu_harness.mocks import SYSTEMS, MockSuite
 from kipu_harness.plugin_manager import make_plugin_manager
+from kipu_harness.transport import signing_client
 from kipu_harness.waiting import eventually
 
 SSN = "123-45-6789"
@@ -41,7 +42,9 @@ def pm():
 
 
 def _mocks(suite: MockSuite) -> Mocks:
-    return Mocks(suite, *(suite.apps[s].test_client() for s in ("crm", "emr", "rcm", "payer")))
+    """Test clients; the EMR's signs every request with the suite's client, as Kipu's API needs."""
+    return Mocks(suite, *(signing_client(suite.apps[s], suite.emr_auth.signer if s == "emr" else None)
+                          for s in ("crm", "emr", "rcm", "payer")))
 
 
 @pytest.fixture

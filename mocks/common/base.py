@@ -59,6 +59,8 @@ class SystemContext:
     links: Any = None
     # Configuration a new or reset store starts with (the default facility); None: nothing.
     configure: Callable[[Tx], None] | None = None
+    # Who may call the EMR's Kipu API (mocks/emr/apiauth.EmrApiAuth); None: the default client.
+    api_auth: Any = None
     delivery_lock: threading.Lock = field(default_factory=threading.Lock)
     # Set by a thread that found another one delivering: that one delivers its rows too (below).
     more_to_deliver: threading.Event = field(default_factory=threading.Event)

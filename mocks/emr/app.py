@@ -12,6 +12,7 @@ from ..common.base import ApiError, SystemContext
 from ..common.routes import answers, blueprint, path_model, refusal
 from ..common.schemas import Record
 from . import billing, diagnoses, mirror, patients
+from .apiauth import EmrApiAuth, protect
 from .kipu import page
 from .schemas import Paged, Pagination
 
@@ -20,7 +21,7 @@ owned_elsewhere = blueprint("emr_payors", __name__, "/api", "payors",
 
 
 def create_app(context: SystemContext) -> OpenAPI:
-    return new_app(
+    app = new_app(
         context,
         title="Mock Kipu EMR (API v3 shape)",
         description="Patients as in Kipu's public API v3 (paths under /api, `document` bodies, paged envelopes "
@@ -28,6 +29,8 @@ def create_app(context: SystemContext) -> OpenAPI:
         apis=(patients.patients, diagnoses.diagnoses, patients.crm_inbound, mirror.webhooks, mirror.mirror,
               mirror.care_levels_api, billing.billing, owned_elsewhere),
     )
+    protect(app, context.api_auth or EmrApiAuth())
+    return app
 
 
 class Payor(Record):
