@@ -16,7 +16,13 @@ from typing import Any
 DEFAULT = Path(str(resources.files("kipu_harness") / "facility.toml"))
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 # Users of the mocks' billing screens (SET-05): who may transmit charges, submit and create claims.
-USERS = ({"username": "biller", "roles": ["billing"]}, {"username": "clinician", "roles": []})
+# The EMR's directory (GET /api/users) shows them with these synthetic details.
+USERS = ({"username": "biller", "roles": ["billing"], "first_name": "Blair", "middle_name": None,
+          "last_name": "Tanaka", "title": "Billing Specialist", "email": "biller@example.com",
+          "mobile": "512-555-0101", "home_phone": None},
+         {"username": "clinician", "roles": [], "first_name": "Casey", "middle_name": "J",
+          "last_name": "Lindqvist", "title": "Clinician", "email": "clinician@example.com",
+          "mobile": "512-555-0102", "home_phone": "512-555-0103"})
 
 
 @functools.lru_cache(maxsize=4)
@@ -61,14 +67,40 @@ def install_rcm(tx: Any, data: dict[str, Any]) -> None:
         tx.insert("user", dict(user))
 
 
+def locations(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The EMR's locations (Kipu's GET /api/locations) and the buildings of each: the facility
+    file's [[locations]], or else the facility itself with the buildings Bill by Building names."""
+    if data.get("locations"):
+        return [{"name": place["name"], "buildings": list(place.get("buildings", []))} for place in data["locations"]]
+    buildings = sorted({*data.get("bill_by_building", {}), *data.get("facility_by_building", {})})
+    return [{"name": data["facility"]["name"], "buildings": buildings}]
+
+
+def care_level(name: str, days: dict[str, bool], **fields: Any) -> dict[str, Any]:
+    """A level of care as the EMR keeps it: Kipu's fields, empty unless given (a live instance
+    fills little more than consider_as)."""
+    codes = {"HCode": "", "CCode": "", "RCode": "", "Custom": "", **fields.pop("selected_billing_code", {})}
+    return {"care_level_name": name, "care_level_uid": None, "hours": None, "billable": any(codes.values()),
+            "consider_as": None, "days_of_the_week": days, "place_of_service": None, "selected_billing_code": codes,
+            "claim_format": None, "type_of_bill": None, "occurrence_code": None, "occurrence_span_code": None,
+            "value_code": None, **fields}
+
+
 def install_emr(tx: Any, data: dict[str, Any]) -> None:
+    building_id = 0
+    for place in locations(data):
+        buildings = []
+        for name in place["buildings"]:
+            building_id += 1
+            buildings.append({"building_id": building_id, "building_name": name})
+        record = tx.insert("location", {"location_name": place["name"], "enabled": True, "buildings": buildings})
+        record["location_id"] = record["id"]
+        tx.put("location", record)
     for loc in data["levels_of_care"]:
-        record = tx.insert("care_level", {
-            "care_level_name": loc["name"], "care_level_uid": loc["uid"],
-            "days_of_the_week": {d: d in loc["days"].split() for d in DAYS},
-            "billing_codes": {"RCode": loc["revenue_code"], "HCode": loc["procedure_code"], "CCode": ""},
-            "claim_format": "institutional", "place_of_service": "55",
-        })
+        record = tx.insert("care_level", care_level(
+            loc["name"], {d: d in loc["days"].split() for d in DAYS}, care_level_uid=loc["uid"],
+            hours=loc.get("hours"), consider_as=loc["name"], claim_format="institutional", place_of_service="55",
+            selected_billing_code={"RCode": loc["revenue_code"], "HCode": loc["procedure_code"]}))
         record["care_level_id"] = record["id"]
         tx.put("care_level", record)
     for svc in data["ancillary"]:

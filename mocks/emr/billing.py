@@ -66,8 +66,8 @@ def add_template(body: TemplateIn):
     with ctx().store.read() as tx:
         # The EMR's levels of care, in the facility file's shape, for facility.emr_template.
         levels = {lc["care_level_name"]: {"name": lc["care_level_name"], "uid": lc.get("care_level_uid"),
-                                          "procedure_code": lc.get("billing_codes", {}).get("HCode", ""),
-                                          "revenue_code": lc.get("billing_codes", {}).get("RCode", "")}
+                                          "procedure_code": (lc.get("selected_billing_code") or {}).get("HCode", ""),
+                                          "revenue_code": (lc.get("selected_billing_code") or {}).get("RCode", "")}
                   for lc in tx.all("care_level")}
     if body.billing == "per_diem" and body.level_of_care not in levels:
         raise ApiError(409, "invalid billable template", [Problem(

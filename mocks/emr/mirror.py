@@ -7,6 +7,7 @@ from typing import Any
 
 from kipu_harness.events import Problem
 
+from ..common import facility
 from ..common.base import ApiError, ctx, load
 from ..common.routes import answers, blueprint, path_model, refusal
 from .kipu import page, patient_block
@@ -218,11 +219,16 @@ def reviews_latest(query: Between):
 
 # -- levels of care (AUTH-11) ------------------------------------------------------------------------
 
+def shown_care_level(tx, record: dict[str, Any]) -> dict[str, Any]:
+    """A level of care as Kipu's GET /api/care_levels shows it: every level runs at every location."""
+    return {**record, "locations": [{"id": place["id"], "name": place["location_name"]} for place in tx.all("location")]}
+
+
 @care_levels_api.get("/care_levels", responses=answers(200, CareLevels))
 def care_levels():
-    """Levels of care with their days of the week (AUTH-11)"""
+    """Levels of care (Kipu's fields, not paged) with their days of the week (AUTH-11)"""
     with ctx().store.read() as tx:
-        return {"care_levels": tx.all("care_level")}
+        return {"care_levels": [shown_care_level(tx, c) for c in tx.all("care_level")]}
 
 
 @care_levels_api.post("/care_levels", responses=answers(201, CareLevelOut, 409))
@@ -233,10 +239,11 @@ def create_care_level(body: CareLevelIn):
     def change(tx):
         if any(lc["care_level_name"] == name for lc in tx.all("care_level")):
             raise ApiError(409, "level of care exists", [Problem("care_level_name", f"{name!r} already exists")])
-        record = tx.insert("care_level", {"care_level_name": name, "days_of_the_week": days})
+        record = tx.insert("care_level", facility.care_level(name, days))
         record["care_level_id"] = record["id"]
         tx.put("care_level", record)
         return record
 
     record, _ = ctx().write(change, "care_level.created", kind="care_level")
-    return {"care_level": record}, 201
+    with ctx().store.read() as tx:
+        return {"care_level": shown_care_level(tx, record)}, 201

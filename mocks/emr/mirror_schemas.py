@@ -203,16 +203,40 @@ class CareLevelIn(Body):
     days_of_the_week: Week = Field(description="true on each day the level of care runs")
 
 
+class KipuCodes(BaseModel):
+    """Kipu's four billing code slots; an empty string where none is set."""
+
+    HCode: str = Field(description="HCPCS", examples=["H0018"])
+    CCode: str = Field(description="CPT", examples=[""])
+    RCode: str = Field(description="revenue code", examples=["1002"])
+    Custom: str = Field(examples=[""])
+
+
+class IdName(BaseModel):
+    id: int
+    name: str
+
+
 class CareLevel(BaseModel):
+    """Kipu's level of care; ``id`` and ``care_level_uid`` are the mock's own."""
+
     model_config = ConfigDict(extra="allow")
     id: int
     care_level_id: int
     care_level_name: str
     care_level_uid: str | None = Field(None, description="shared with the RCM's service (BAT-05)")
+    hours: int | float | None = None
+    billable: bool = Field(description="true when a billing code is set")
+    consider_as: str | None = Field(None, examples=["Residential"])
     days_of_the_week: dict[str, bool]
-    billing_codes: dict[str, str] | None = Field(None, description="RCode, HCode, CCode")
-    claim_format: str | None = None
     place_of_service: str | None = None
+    selected_billing_code: KipuCodes
+    claim_format: str | None = Field(None, examples=["institutional"])
+    type_of_bill: str | None = None
+    occurrence_code: str | None = None
+    occurrence_span_code: str | None = None
+    value_code: str | None = None
+    locations: list[IdName] = Field(description="the locations it runs at (every location, in the mock)")
 
 
 class CareLevelOut(BaseModel):
