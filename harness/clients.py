@@ -224,7 +224,12 @@ class EmrClient:
         return _ok(self.http.request("POST", "/api/group_sessions", json_body=body))["billing_items"]
 
     def document_evaluation(self, patient: Patient, template_id: int, day: str, **fields: Any) -> dict[str, Any]:
-        body = {"template_id": template_id, "date": day, **fields}
+        """Kipu's patient evaluation document: the evaluation (template) started on ``day``; ``minutes``
+        travels as Kipu's ``duration``, any other field (rendering_provider, end_time) as named."""
+        data = {"evaluation_id": template_id, "start_time": day, **fields}
+        if "minutes" in data:
+            data["duration"] = data.pop("minutes")
+        body = {"document": {"recipient_id": self.recipient_id, "data": data}}
         path = f"/api/patients/{patient.id}/patient_evaluations"
         return _ok(self.http.request("POST", path, json_body=body))["billing_item"]
 

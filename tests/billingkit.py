@@ -112,8 +112,8 @@ def attend(m: Mocks, patient: Patient, name: str, day: str = DAY, times: int = 1
 
 def evaluate(m: Mocks, patient: Patient, name: str = "Individual Therapy 60", day: str = DAY,
              provider: str = REYES) -> dict[str, Any]:
-    response = m.emr.post(f"/api/patients/{patient.emr_id}/patient_evaluations", json={
-        "template_id": templates(m)[name]["id"], "date": day, "minutes": 60, "rendering_provider": provider})
+    response = m.emr.post(f"/api/patients/{patient.emr_id}/patient_evaluations", json={"document": {"data": {
+        "evaluation_id": templates(m)[name]["id"], "start_time": day, "duration": 60, "rendering_provider": provider}}})
     assert response.status_code == 201, response.get_json()
     return response.get_json()["billing_item"]
 

@@ -85,8 +85,8 @@ def test_a_group_session_needs_a_known_group_session_template_and_known_patients
     row = {"patient_id": p.emr_id, "present": True, "minutes": 60}
     before = everything(mocks.suite)
     named = refused(mocks.emr.post("/api/group_sessions", json={"template_id": 999, "date": DAY, "attendance": [row]}),
-                    404, {"id"})
-    assert "billable_template" in named["id"]
+                    404, {"template_id"})
+    assert "billable_template" in named["template_id"]
     evaluation = templates(mocks)["Individual Therapy 60"]["id"]
     named = refused(mocks.emr.post("/api/group_sessions", json={"template_id": evaluation, "date": DAY,
                                                                 "attendance": [row]}), 409, {"template_id"})
@@ -113,14 +113,19 @@ def test_a_group_session_with_a_malformed_attendance_row_is_refused(mocks, row, 
     assert everything(mocks.suite) == before
 
 
+def kipu(**data):
+    return {"document": {"recipient_id": "t", "data": data}}
+
+
 def test_an_evaluation_with_a_group_template_is_refused(mocks):
     p = admitted(mocks)
     before = everything(mocks.suite)
     path = f"/api/patients/{p.emr_id}/patient_evaluations"
-    named = refused(mocks.emr.post(path, json={"template_id": templates(mocks)["Group Therapy"]["id"], "date": DAY}),
-                    409, {"template_id"})
-    assert "group session" in named["template_id"]
-    refused(mocks.emr.post(path, json={"template_id": templates(mocks)["Individual Therapy 60"]["id"]}), 422, {"date"})
+    named = refused(mocks.emr.post(path, json=kipu(evaluation_id=templates(mocks)["Group Therapy"]["id"],
+                                                   start_time=DAY)), 409, {"evaluation_id"})
+    assert "group session" in named["evaluation_id"]
+    refused(mocks.emr.post(path, json=kipu(evaluation_id=templates(mocks)["Individual Therapy 60"]["id"])), 422,
+            {"start_time"})
     assert everything(mocks.suite) == before
     assert evaluate(mocks, p)["service_description"] == "Individual Therapy 60"  # the control
 
@@ -129,9 +134,9 @@ def test_an_evaluation_with_non_numeric_minutes_is_refused(mocks):
     # BUG: minutes are not checked: "sixty" ends in a 500 ("sixty" >= 53) instead of a 422.
     p = admitted(mocks)
     before = everything(mocks.suite)
-    response = mocks.emr.post(f"/api/patients/{p.emr_id}/patient_evaluations", json={
-        "template_id": templates(mocks)["Individual Therapy 60"]["id"], "date": DAY, "minutes": "sixty"})
-    refused(response, 422, {"minutes"})
+    response = mocks.emr.post(f"/api/patients/{p.emr_id}/patient_evaluations", json=kipu(
+        evaluation_id=templates(mocks)["Individual Therapy 60"]["id"], start_time=DAY, duration="sixty"))
+    refused(response, 422, {"duration"})
     assert everything(mocks.suite) == before
 
 

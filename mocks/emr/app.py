@@ -11,7 +11,7 @@ from ..common.api import new_app
 from ..common.base import ApiError, SystemContext
 from ..common.routes import answers, blueprint, path_model, refusal
 from ..common.schemas import Record
-from . import billing, diagnoses, directory, mirror, patients
+from . import billing, diagnoses, directory, evaluations, group_sessions, mirror, patients
 from .apiauth import EmrApiAuth, protect
 from .kipu import page
 from .schemas import Paged, Pagination
@@ -27,7 +27,8 @@ def create_app(context: SystemContext) -> OpenAPI:
         description="Patients as in Kipu's public API v3 (paths under /api, `document` bodies, paged envelopes "
                     "with string pagination), plus the EMR user actions that drive the RCM integration.",
         apis=(patients.patients, diagnoses.diagnoses, patients.crm_inbound, mirror.webhooks, mirror.mirror,
-              mirror.care_levels_api, billing.billing, directory.directory, owned_elsewhere),
+              mirror.care_levels_api, billing.billing, directory.directory, group_sessions.group_sessions,
+              evaluations.evaluations, owned_elsewhere),
     )
     protect(app, context.api_auth or EmrApiAuth())
     return app

@@ -1,6 +1,6 @@
-"""The EMR's billing (WF-5.1, WF-5.2, PROC-04/05/08, SET-01/06/07): billable templates, documenting
-services through group sessions and evaluations, and the Billing Audit Tool Report that reviews,
-edits, selects and transmits charges to the RCM."""
+"""The EMR's billing (WF-5.1, WF-5.2, PROC-04/05/08, SET-01/06/07): billable templates, the billing
+item a documented service makes (group_sessions.py and evaluations.py document them), and the
+Billing Audit Tool Report that reviews, edits, selects and transmits charges to the RCM."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from kipu_harness.events import Problem
 from ..common import facility
 from ..common.base import ApiError, ctx, load, require_role
 from ..common.routes import answers, blueprint, path_model
-from .billing_schemas import (BillingCodes, BillingItemOut, EvaluationIn, GroupSessionIn, GroupSessionOut, ItemEdit,
-                              RenderingProviderIn, RenderingProviderOut, RenderingProviders, Report, ReportQuery,
-                              ReviewedItemOut, TemplateIn, TemplateOut, Templates, TransmitIn, Transmitted,
-                              UserHeader, dump)
+from .billing_schemas import (BillingCodes, ItemEdit, RenderingProviderIn, RenderingProviderOut, RenderingProviders,
+                              Report, ReportQuery, ReviewedItemOut, TemplateIn, TemplateOut, Templates, TransmitIn,
+                              Transmitted, UserHeader, dump)
 
 billing = blueprint("emr_billing", __name__, "/api", "billing",
                     "Billable templates, documented services and the Billing Audit Tool Report (WF-5.1, WF-5.2)")
-PatientPath = path_model("patient_id")
 ItemPath = path_model("item_id")
 
 
@@ -100,45 +98,27 @@ def _item(tx, patient: dict[str, Any], template: dict[str, Any], day: str, minut
     })
 
 
-def _template(tx, template_id: int, kind: str) -> dict[str, Any]:
-    template = load(tx, "billable_template", template_id)
+def _template(tx, template_id: int, kind: str, field: str = "template_id") -> dict[str, Any]:
+    """The billable template ``field`` names, of ``kind`` (unknown: 404; of the other kind: 409)."""
+    template = tx.get("billable_template", template_id)
+    if template is None:
+        raise ApiError(404, f"billable_template {template_id} not found",
+                       [Problem(field, f"no billable_template with id {template_id}")])
     if template["kind"] != kind:
         names = {"group_session": "a group session", "evaluation": "an evaluation"}
         raise ApiError(409, f"not {names[kind]} template",
-                       [Problem("template_id", f"is {names[template['kind']]} template")])
+                       [Problem(field, f"is {names[template['kind']]} template")])
     return template
 
 
-@billing.post("/group_sessions", responses=answers(201, GroupSessionOut, 404, 409))
-def document_group_session(body: GroupSessionIn):
-    """Document a group session: each patient present gets a billing item (WF-5.1)"""
-    attendance = [row.model_dump() for row in body.attendance]
-    items: list[dict[str, Any]] = []
-
-    def change(tx):
-        template = _template(tx, body.template_id, "group_session")
-        session = tx.insert("group_session", {"template_id": template["id"], "date": body.date,
-                                              "leader": body.leader, "attendance": attendance})
-        for row in attendance:
-            patient = load(tx, "patient", row["patient_id"])
-            if row["present"]:
-                items.append(_item(tx, patient, template, body.date, row["minutes"], f"group session {session['id']}"))
-        return session
-
-    session, _ = ctx().write(change, "group_session.documented", kind="group_session")
-    return {"group_session": session, "billing_items": items}, 201
-
-
-@billing.post("/patients/<id:patient_id>/patient_evaluations", responses=answers(201, BillingItemOut, 404, 409))
-def document_evaluation(path: PatientPath, body: EvaluationIn):
-    """Document an evaluation of the patient: one billing item (WF-5.1)"""
-    def change(tx):
-        template = _template(tx, body.template_id, "evaluation")
-        patient = load(tx, "patient", path.patient_id)
-        return _item(tx, patient, template, body.date, body.minutes, "evaluation", body.rendering_provider or "")
-
-    item, _ = ctx().write(change, "evaluation.documented", kind="billing_item")
-    return {"billing_item": item}, 201
+def kipu_billing(template: dict[str, Any]) -> dict[str, Any]:
+    """A billable template's billing as Kipu shows it on a group session or an evaluation: its codes
+    in Kipu's four slots, and which one it bills (the HCPCS code, else the CPT code, as a charge does)."""
+    codes = {"HCode": template["hcpcs"], "CCode": template["cpt"], "RCode": template["revenue_code"], "Custom": ""}
+    selected = "HCode" if template["hcpcs"] else "CCode" if template["cpt"] else None
+    return {"billable": any(codes.values()), "billing_codes": codes, "selected_billing_code": selected,
+            "place_of_service": template["place_of_service"], "ancillary": template["billing"] == "ancillary",
+            "billable_claim_format": template["claim_format"]}
 
 
 # -- the Billing Audit Tool Report (WF-5.2, PROC-05, PROC-08) ---------------------------------------

@@ -116,30 +116,6 @@ class Templates(BaseModel):
     billable_templates: list[BillableTemplate]
 
 
-# -- documenting services (WF-5.1) --------------------------------------------------------------------
-
-class Attendance(Body):
-    patient_id: integer(required=True) = Field(description="an EMR patient (unknown: 404)")  # type: ignore[valid-type]
-    present: Annotated[bool, Field(strict=True)]
-    minutes: Minutes = None
-
-
-class GroupSessionIn(Body):
-    template_id: integer(required=True) = Field(  # type: ignore[valid-type]
-        description="a group session template (unknown: 404; an evaluation template: 409)")
-    date: RequiredDate
-    leader: Text = None
-    attendance: list[Attendance] = Field(min_length=1)
-
-
-class EvaluationIn(Body):
-    template_id: integer(required=True) = Field(  # type: ignore[valid-type]
-        description="an evaluation template (unknown: 404; a group session template: 409)")
-    date: RequiredDate
-    minutes: Minutes = None
-    rendering_provider: Npi = None
-
-
 class Codes(BaseModel):
     cpt: str
     hcpcs: str
@@ -198,29 +174,6 @@ class BillingItem(Record):
 class ReviewedItem(BillingItem):
     errors: list[str] = Field(description="block transmission")
     warnings: list[str] = Field(description="do not block transmission")
-
-
-class AttendanceRow(Record):
-    patient_id: int
-    present: bool
-    minutes: int | None = None
-
-
-class GroupSession(Record):
-    id: int
-    template_id: int
-    date: str
-    leader: str | None = None
-    attendance: list[AttendanceRow]
-
-
-class GroupSessionOut(BaseModel):
-    group_session: GroupSession
-    billing_items: list[BillingItem]
-
-
-class BillingItemOut(BaseModel):
-    billing_item: BillingItem
 
 
 # -- the Billing Audit Tool Report (WF-5.2, PROC-05, PROC-08) ------------------------------------------
