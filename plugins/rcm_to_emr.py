@@ -1,8 +1,10 @@
-"""The reference integration from the RCM to the EMR: insurance (INS-01..15) and utilization
-reviews (AUTH-01..12), sent whenever they are saved in the RCM, the RCM being their source of truth.
+"""The reference integration from the RCM to the EMR: insurance (INS-01..15), utilization
+reviews (AUTH-01..12) and the payer list (SYS-04), sent whenever they are saved in the RCM, the RCM
+being their source of truth.
 
-Each save sends the episode's whole Insurance Set (or all its U/R), so the EMR's mirror becomes
-exactly what the RCM holds, and an edit made only in the EMR is overwritten (INS-15).
+Each save sends the episode's whole Insurance Set (or all its U/R, or the whole payer list), so the
+EMR's mirror becomes exactly what the RCM holds, and an edit made only in the EMR is overwritten
+(INS-15).
 """
 
 from __future__ import annotations
@@ -19,8 +21,14 @@ PRIORITY = {"primary": "Primary", "secondary": "Secondary", "tertiary": "Tertiar
 EMR_STATUS = {"Authorized": "Approved", "Authorized - Not Required": "Approved"}
 
 
+PAYER_SAVES = {"payer.created", "payer.edited"}
+
+
 @hookimpl
 def harness_system_event(event: SystemEvent, context: EventContext) -> None:
+    if event.system == "rcm" and event.name in PAYER_SAVES:
+        _send_payers(context)
+        return
     if event.system != "rcm" or not event.record.get("emr_patient_id"):
         return
     episode = next((e for e in event.record["treatment_episodes"] if e["id"] == event.data.get("episode_id")), None)
@@ -39,6 +47,18 @@ def harness_system_event(event: SystemEvent, context: EventContext) -> None:
     context.enqueue(destination="emr", wire="json", path=path, body=json.dumps(body),
                     key=f"rcm-{event.name}-{event.record['id']}-{uuid.uuid4().hex[:12]}")
     context.response["emr"] = {"sent": True}
+
+
+def _send_payers(context: EventContext) -> None:
+    """SYS-04 (AMB-10): the EMR shows the RCM's payers read-only; every payer save sends it the whole list."""
+    body = {"payors": [emr_payor(p) for p in context.tx.all("payer")]}
+    context.enqueue(destination="emr", wire="json", path="/api/integrations/rcm/payors", body=json.dumps(body),
+                    key=f"rcm-payers-{uuid.uuid4().hex[:12]}")
+
+
+def emr_payor(payer: dict[str, Any]) -> dict[str, Any]:
+    return {"rcm_payer_id": payer["id"], "name": payer["name"], "payer_id": payer.get("payer_id"),
+            "phone": payer.get("phone"), "claim_formats": payer.get("claim_formats") or []}
 
 
 def emr_insurance(entry: dict[str, Any]) -> dict[str, Any]:

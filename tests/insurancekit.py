@@ -84,7 +84,7 @@ class Admitted:
 
     @property
     def emr_query(self) -> str:
-        return f"patient_master_id={self.emr['patient_master_id']}"
+        return f"phi_level=high&patient_master_id={self.emr['patient_master_id']}"
 
 
 def ready(m: Mocks, **changes: Any) -> Admitted:

@@ -13,7 +13,7 @@ from patientkit import COMPLETE, admit, rcm_patients
 HUGE = "99999999999999999999"
 ID_PATHS = {
     "crm": "/crm/prospects/{}",
-    "emr": "/api/patients/{}?patient_master_id=x",
+    "emr": "/api/patients/{}?phi_level=high&patient_master_id=x",
     "rcm": "/rcm/patients/{}",
 }
 

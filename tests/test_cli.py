@@ -168,7 +168,8 @@ def test_a_vendors_real_emr_runs_against_the_mock_crm_and_rcm(tmp_path):
         assert done.returncode == 0, done.stdout[-3000:]
         assert " passed" in done.stdout and "failed" not in done.stdout.split("requirements (")[-1]
         # The vendor's EMR did the work; the harness's own EMR mock stayed idle.
-        census = lambda port: requests.get(f"http://127.0.0.1:{port}/api/patients/census", timeout=5).json()
+        census = lambda port: requests.get(f"http://127.0.0.1:{port}/api/patients/census?phi_level=high",
+                                           timeout=5).json()
         assert int(census(a_emr)["pagination"]["total_records"]) > 0
         assert census(b_emr)["patients"] == []
     finally:

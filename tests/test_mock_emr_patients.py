@@ -145,7 +145,7 @@ def test_send_to_rcm_on_an_incomplete_patient_names_each_missing_item_and_sends_
     assert mocks.emr.get("/_mock/outbox").get_json()["deliveries"] == outbox
     assert all(p["status"] != "Admitted" for p in rcm_patients(mocks))
     assert state(mocks.suite) == before
-    view = mocks.emr.get(f"/api/patients/{patient['id']}?patient_master_id={patient['patient_master_id']}").get_json()
+    view = mocks.emr.get(f"/api/patients/{patient['id']}?phi_level=high&patient_master_id={patient['patient_master_id']}").get_json()
     assert view["patient"]["rcm_connection"] == {"connected": False, "connected_at": None, "last_sent_at": None, "sends": 0}
 
 
@@ -181,7 +181,7 @@ def test_a_pending_patient_cannot_get_an_mr_number_until_accepted(mocks):
                                  json={"level_of_care": "Detox"}).get_json()["opportunity"]
     pushed = mocks.crm.post(f"/crm/opportunities/{opportunity['id']}/push")
     assert pushed.status_code == 200 and pushed.get_json()["emr"] == {"pushed": True}
-    (patient,) = mocks.emr.get("/api/patients/census").get_json()["patients"]
+    (patient,) = mocks.emr.get("/api/patients/census?phi_level=high").get_json()["patients"]
     assert patient["pre_admission_status"] == "pending" and patient["crm_prospect_id"] == prospect["id"]
 
     before = state(mocks.suite)
@@ -203,25 +203,25 @@ def test_a_pending_patient_cannot_get_an_mr_number_until_accepted(mocks):
 
 def test_census_is_paged_with_string_pagination(mocks):
     ids = [new_patient(mocks, first_name=f"P{i}", last_name="Lee")["id"] for i in range(5)]
-    body = mocks.emr.get("/api/patients/census").get_json()
+    body = mocks.emr.get("/api/patients/census?phi_level=high").get_json()
     assert list(body) == ["pagination", "patients"]
     assert body["pagination"] == {"current_page": "1", "total_pages": "1", "records_per_page": "20", "total_records": "5"}
 
     seen = []
     for number, size in ((1, 2), (2, 2), (3, 1)):
-        body = mocks.emr.get(f"/api/patients/census?page={number}&per=2").get_json()
+        body = mocks.emr.get(f"/api/patients/census?phi_level=high&page={number}&per=2").get_json()
         assert body["pagination"] == {"current_page": str(number), "total_pages": "3",
                                       "records_per_page": "2", "total_records": "5"}
         assert all(isinstance(v, str) for v in body["pagination"].values())
         assert len(body["patients"]) == size
         seen += [p["id"] for p in body["patients"]]
     assert seen == ids
-    assert mocks.emr.get("/api/patients/census?page=4&per=2").get_json()["patients"] == []
+    assert mocks.emr.get("/api/patients/census?phi_level=high&page=4&per=2").get_json()["patients"] == []
 
 
 @pytest.mark.parametrize("bad", ["page", "per"])
 def test_census_paging_names_the_parameter_that_is_not_an_integer(mocks, bad):
-    query = {"page": "1", "per": "2", bad: "two"}
+    query = {"phi_level": "high", "page": "1", "per": "2", bad: "two"}
     response = mocks.emr.get("/api/patients/census", query_string=query)
     refused(response, 422, {bad})  # the document's page and per are strings of digits
 
@@ -229,7 +229,7 @@ def test_census_paging_names_the_parameter_that_is_not_an_integer(mocks, bad):
 def test_census_can_leave_out_pre_admissions(mocks):
     new_patient(mocks, first_name="Pre", last_name="Admit")
     admitted = admit(mocks)
-    body = mocks.emr.get("/api/patients/census?exclude_preadmission=true").get_json()
+    body = mocks.emr.get("/api/patients/census?phi_level=high&exclude_preadmission=true").get_json()
     assert [p["id"] for p in body["patients"]] == [admitted["id"]]
     assert body["pagination"]["total_records"] == "1"
 
@@ -237,11 +237,11 @@ def test_census_can_leave_out_pre_admissions(mocks):
 def test_one_patient_needs_its_patient_master_id(mocks):
     patient = new_patient(mocks, first_name="Ann", last_name="Lee")
     path = f"/api/patients/{patient['id']}"
-    named = refused(mocks.emr.get(path), 400, {"patient_master_id"})
+    named = refused(mocks.emr.get(path + "?phi_level=high"), 422, {"patient_master_id"})  # the document requires it
     assert named["patient_master_id"] == "is required"
-    refused(mocks.emr.get(path + "?patient_master_id=not-the-one"), 404, {"patient_master_id"})
-    refused(mocks.emr.get(path + "/diagnosis_history"), 400, {"patient_master_id"})
-    response = mocks.emr.get(path, query_string={"patient_master_id": patient["patient_master_id"]})
+    refused(mocks.emr.get(path + "?phi_level=high&patient_master_id=not-the-one"), 404, {"patient_master_id"})
+    refused(mocks.emr.get(path + "/diagnosis_history"), 422, {"patient_master_id"})
+    response = mocks.emr.get(path, query_string={"phi_level": "high", "patient_master_id": patient["patient_master_id"]})
     assert response.status_code == 200
     view = response.get_json()["patient"]
     assert view["casefile_id"] == f"{patient['id']}:{patient['patient_master_id']}"
@@ -252,17 +252,17 @@ def test_a_new_patient_is_made_from_a_document_and_reads_back_in_kipu_names(mock
     response = mocks.emr.post("/api/patients", json={"document": {"recipient_id": 7, "data": COMPLETE}})
     assert response.status_code == 201
     created = response.get_json()["patient"]
-    read = mocks.emr.get(f"/api/patients/{created['id']}",
-                         query_string={"patient_master_id": created["patient_master_id"]}).get_json()["patient"]
+    read = mocks.emr.get(f"/api/patients/{created['id']}", query_string={
+        "phi_level": "high", "patient_master_id": created["patient_master_id"]}).get_json()["patient"]
     for view in (created, read):
-        assert view["state"] == "NY"
-        assert "address_state" not in view
+        assert view["state"] == view["address_state"] == "NY"  # Kipu's read name, and the write name a client may read
         assert view["pre_admission_status"] == "pre-admission" and view["mr_number"] is None
         assert view["admission_date"] == "2024-01-05T10:00" and view["dob"] == "1980-01-02"
         assert view["casefile_id"] == f"{created['id']}:{created['patient_master_id']}"
     # A PATCH in the write name updates the read name.
     patched = mocks.emr.patch(f"/api/patients/{created['id']}", json={"document": {"data": {"address_state": "CA"}}})
     assert patched.status_code == 200 and patched.get_json()["patient"]["state"] == "CA"
+    assert patched.get_json()["patient"]["address_state"] == "CA"
 
 
 def test_a_patch_cannot_blank_a_required_name(mocks):

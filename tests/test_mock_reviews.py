@@ -110,6 +110,8 @@ def test_a_valid_ur_reaches_the_emr_mapped_field_by_field(mocks):
         "level_of_care": "Sober Living",
         "next_review": "2024-01-10",
         "insurance": "Aetna",
+        # Kipu's U/R fields the RCM keeps none of: null, and lcd false.
+        "frequency": None, "lcd": False, "comment": None, "next_care_level": None, "next_care_level_date": None,
         "days_of_week": days,
         "edited_in_emr": [],
     }

@@ -22,7 +22,7 @@ UNKNOWN_IDS = [
     ("crm", "post", "/crm/prospects/999/insurance", {"payer_name": "Aetna", "policy_number": "P1"}),
     ("crm", "post", "/crm/prospects/999/opportunities", {"level_of_care": "Detox"}),
     ("crm", "post", "/crm/opportunities/999/push", None),
-    ("emr", "get", "/api/patients/999?patient_master_id=x", None),
+    ("emr", "get", "/api/patients/999?phi_level=high&patient_master_id=x", None),
     ("emr", "patch", "/api/patients/999", {"document": {"data": {"first_name": "Ann"}}}),
     ("emr", "post", "/api/patients/999/mr_number", None),
     ("emr", "post", "/api/patients/999/send_to_rcm", None),

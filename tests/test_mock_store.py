@@ -40,7 +40,7 @@ def test_an_admitted_patients_ssn_is_masked_in_every_journal(mocks):
 
 def test_an_ssn_in_a_query_string_is_masked_in_the_journal(mocks):
     assert mocks.rcm.get(f"/rcm/patients?ssn={SSN}").status_code == 200
-    assert mocks.emr.get(f"/api/patients/census?q={SSN_DIGITS}").status_code == 200
+    assert mocks.emr.get(f"/api/patients/census?phi_level=high&q={SSN_DIGITS}").status_code == 200
     texts = _journals_text(mocks)
     for system in ("rcm", "emr"):
         assert SSN not in texts[system] and SSN_DIGITS not in texts[system], texts[system]
@@ -78,7 +78,8 @@ def test_records_survive_a_restart_on_the_same_folder(pm, tmp_path):
     suite = MockSuite(pm, data_dir=tmp_path)
     try:
         m = _mocks(suite)
-        read = m.emr.get(f"/api/patients/{patient['id']}", query_string={"patient_master_id": patient["patient_master_id"]})
+        read = m.emr.get(f"/api/patients/{patient['id']}",
+                         query_string={"phi_level": "high", "patient_master_id": patient["patient_master_id"]})
         assert read.status_code == 200
         assert read.get_json()["patient"]["mr_number"] == patient["mr_number"]
         assert [d["code"] for d in read.get_json()["patient"]["diagnoses"]] == ["F10.20"]
@@ -98,7 +99,7 @@ def test_an_in_memory_suite_keeps_nothing(pm, tmp_path):
     suite.close()
     suite = MockSuite(pm)
     try:
-        assert _mocks(suite).emr.get("/api/patients/census").get_json()["patients"] == []
+        assert _mocks(suite).emr.get("/api/patients/census?phi_level=high").get_json()["patients"] == []
     finally:
         suite.close()
     assert list(tmp_path.iterdir()) == []

@@ -62,6 +62,7 @@ def add_diagnosis(path: PatientPath, body: DiagnosisIn):
             "principal": body.principal or not patient["diagnoses"],
             "sequence": len(patient["diagnoses"]) + 1,
         })
+        patient["last_updated_at"] = ctx().clock.now().isoformat()
         tx.put("patient", patient)
         return patient
 
@@ -69,7 +70,7 @@ def add_diagnosis(path: PatientPath, body: DiagnosisIn):
     return {"patient": present(patient), **extra}, 201
 
 
-@diagnoses.get("/patients/<id:patient_id>/diagnosis_history", responses=answers(200, DiagnosisHistoryOut, 400))
+@diagnoses.get("/patients/<id:patient_id>/diagnosis_history", responses=answers(200, DiagnosisHistoryOut))
 def diagnosis_history(path: PatientPath, query: MasterId):
     """Diagnoses with the date each was added (patient_master_id required)"""
     return patient_block(path.patient_id, query.patient_master_id, "diagnosis_history",

@@ -1,5 +1,6 @@
-"""What the EMR mirrors of the RCM (INS, AUTH): insurance and utilization reviews as the RCM last
-saved them, the fields the EMR fills itself, and the EMR's own level-of-care configuration."""
+"""What the EMR mirrors of the RCM (INS, AUTH, SYS-04): insurance, utilization reviews and the payer
+list as the RCM last saved them, the fields the EMR fills itself, and the EMR's own level-of-care
+configuration."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from kipu_harness.events import Problem
 from ..common import facility
 from ..common.base import ApiError, ctx, load
 from ..common.routes import answers, blueprint, path_model, refusal
-from .kipu import page, patient_block
+from .kipu import check_range, page, patient_block, present
 from .mirror_schemas import (CareLevelIn, CareLevelOut, CareLevels, InsuranceEdit, InsuranceOut, InsurancesPage,
-                             PatientReviewsOut, RcmInsurances, RcmReviews, Received, ReviewEdit, ReviewOut,
+                             PatientReviewsOut, RcmInsurances, RcmPayors, RcmReviews, Received, ReviewEdit, ReviewOut,
                              ReviewsPage)
+from .placement import locations
 from .schemas import Between, MasterId
 
 webhooks = blueprint("emr_rcm_webhooks", __name__, "/api/integrations/rcm", "RCM saves",
-                     "What the RCM's integration posts on every save: the episode's whole Insurance Set or U/R list")
+                     "What the RCM's integration posts on every save: the episode's whole Insurance Set or U/R "
+                     "list, or the whole payer list")
 mirror = blueprint("emr_mirror", __name__, "/api", "insurance and U/R",
                    "Insurance and utilization reviews as the RCM last saved them; edits made only in the EMR (INS-15)")
 care_levels_api = blueprint("emr_care_levels", __name__, "/api", "levels of care",
@@ -71,6 +74,13 @@ def _patient(tx, patient_id: int) -> dict[str, Any]:
     return patient
 
 
+def primary_company(tx, patient: dict[str, Any]) -> None:
+    """The patient's insurance_company: the payer of its primary mirrored insurance, else null."""
+    primary = [i for i in tx.find("insurance", patient_id=patient["id"]) if i.get("insurance_type") == "Primary"]
+    patient["insurance_company"] = primary[0]["insurance_company"] if primary else None
+    tx.put("patient", patient)
+
+
 def _replace(tx, kind: str, patient_id: int, key: str, incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Make the patient's mirror equal to what the RCM sent: upsert by the RCM's id, drop the rest."""
     current = {r[key]: r for r in tx.find(kind, patient_id=patient_id)}
@@ -96,6 +106,7 @@ def receive_insurances(body: RcmInsurances):
         patient = _patient(tx, body.emr_patient_id)
         incoming = [{**i.model_dump(), **self_fields(patient, i.subscriber_relationship)} for i in body.insurances]
         _replace(tx, "insurance", patient["id"], "rcm_insurance_id", incoming)
+        primary_company(tx, patient)
         return patient
 
     ctx().write(change, "insurance.received")
@@ -107,7 +118,7 @@ def receive_reviews(body: RcmReviews):
     """Webhook: the RCM's utilization reviews for a patient, which the mirror becomes (AUTH-01..AUTH-12)"""
     def change(tx):
         patient = _patient(tx, body.emr_patient_id)
-        incoming = [{**r.model_dump(), "managed": managed(r.authorization_status, ctx().settings),
+        incoming = [{**r.model_dump(), "lcd": bool(r.lcd), "managed": managed(r.authorization_status, ctx().settings),
                      "days_of_week": days_of_week(tx, r.level_of_care)}
                     for r in body.utilization_reviews]
         _replace(tx, "utilization_review", patient["id"], "rcm_review_id", incoming)
@@ -115,6 +126,23 @@ def receive_reviews(body: RcmReviews):
 
     ctx().write(change, "utilization_review.received")
     return {"received": len(body.utilization_reviews)}
+
+
+@webhooks.post("/payors", responses=answers(200, Received, 409))
+def receive_payors(body: RcmPayors):
+    """Webhook: the RCM's whole payer list, which /api/settings/payors becomes (SYS-04, AMB-10)"""
+    now = ctx().clock.now().isoformat()
+
+    def change(tx):
+        for stale in tx.all("payor"):
+            tx.delete("payor", stale["id"])
+        for payor in body.payors:
+            tx.put("payor", {"id": payor.rcm_payer_id, "name": payor.name, "code": payor.payer_id,
+                             "phone": payor.phone, "claim_formats": payor.claim_formats, "updated_at": now})
+        return {}
+
+    ctx().write(change)
+    return {"received": len(body.payors)}
 
 
 # -- edits made only in the EMR (INS-15) -----------------------------------------------------------
@@ -128,6 +156,8 @@ def _local_edit(kind: str, patient_id: int, record_id: int, values: dict[str, An
         record.update(values)
         record["edited_in_emr"] = sorted(set(record.get("edited_in_emr", [])) | set(values))
         tx.put(kind, record)
+        if kind == "insurance":
+            primary_company(tx, load(tx, "patient", patient_id))
         return record
 
     record, _ = ctx().write(change, f"{kind}.edited_in_emr", kind=kind)
@@ -194,14 +224,21 @@ def patient_reviews(path: PatientPath, query: MasterId):
                          lambda tx, patient: tx.find("utilization_review", patient_id=patient["id"]))
 
 
+REVIEW_PATIENT = ("casefile_id", "first_name", "middle_name", "last_name", "dob", "admission_date",
+                  "discharge_date", "mr_number")
+
+
 def _latest(kind: str, key: str, query: Between) -> dict[str, Any]:
-    if query.end_date < query.start_date:
-        raise ApiError(409, "invalid query",
-                       [Problem("end_date", f"{query.end_date} is before the start date {query.start_date}")])
+    check_range(query)
     with ctx().store.read() as tx:
         rows = [r for r in tx.all(kind) if query.start_date <= r["updated_at"][:10] <= query.end_date]
         if kind == "insurance":
             rows = [as_shown(tx.get("patient", r["patient_id"]) or {}, r) for r in rows]
+        else:  # Kipu's U/R list names each review's patient
+            patients, places = [tx.get("patient", i) for i in {r["patient_id"] for r in rows}], locations(tx)
+            views = {p["id"]: present(p, places) for p in patients if p}
+            rows = [{**r, "patient": {k: views[r["patient_id"]][k] for k in REVIEW_PATIENT}}
+                    for r in rows if r["patient_id"] in views]
     return page(rows, key, query)
 
 

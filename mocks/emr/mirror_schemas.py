@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..common.schemas import Body, Date, RequiredDate, Sex, choice, integer, text
+from ..common.schemas import Body, Date, Record, RequiredDate, Sex, choice, flag, integer, text
 from .schemas import IdOrDigits, Pagination, Patient, PatientHead, Text, document
 
 RELATIONSHIPS = ("Self", "Spouse", "Child", "Other")
@@ -60,6 +60,12 @@ class RcmReview(Body):
     level_of_care: Text = None
     next_review: Date = None
     insurance: Text = None
+    # Kipu's U/R has these too; the mock RCM keeps none of them, so they arrive null (lcd false).
+    frequency: Text = None
+    lcd: flag() = Field(None, description="the review is for a last covered day (LCD)")  # type: ignore[valid-type]
+    comment: text(500) = None  # type: ignore[valid-type]
+    next_care_level: Text = None
+    next_care_level_date: Date = None
 
 
 class RcmReviews(Body):
@@ -97,6 +103,11 @@ class ReviewEditData(Body):
     level_of_care: Text = None
     next_review: Date = None
     insurance: Text = None
+    frequency: Text = None
+    lcd: flag() = None  # type: ignore[valid-type]
+    comment: text(500) = None  # type: ignore[valid-type]
+    next_care_level: Text = None
+    next_care_level_date: Date = None
 
 
 InsuranceEdit = document(InsuranceEditData, "InsuranceEdit")
@@ -126,11 +137,12 @@ class MirroredInsurance(_Mirrored):
     subscriber_relationship: str | None = None
     subscriber_DOB: str | None = None
     subscriber_gender: str | None = None
-    subscriber_SSN: str = Field(description="the patient's for Self, N/A otherwise (INS-11)")
-    subscriber_address_street: str
-    subscriber_address_city: str
-    subscriber_address_state: str
-    subscriber_address_zip: str
+    subscriber_SSN: str | None = Field(None, description="the patient's for Self, N/A otherwise (INS-11); "
+                                                       "left out below phi_level=high (AMB-09)")
+    subscriber_address_street: str | None = Field(None, description="as subscriber_SSN; left out at phi_level=low")
+    subscriber_address_city: str | None = None
+    subscriber_address_state: str | None = None
+    subscriber_address_zip: str | None = None
 
 
 class MirroredReview(_Mirrored):
@@ -145,8 +157,30 @@ class MirroredReview(_Mirrored):
     level_of_care: str | None = None
     next_review: str | None = None
     insurance: str | None = None
+    frequency: str | None = None
+    lcd: bool = Field(False, description="a last covered day review; false when the RCM does not say")
+    comment: str | None = None
+    next_care_level: str | None = None
+    next_care_level_date: str | None = None
     managed: str = Field(examples=["Managed", "Nonmanaged"], description="AUTH-08")
     days_of_week: dict[str, bool] | None = Field(None, description="from the EMR's level of care (AUTH-11)")
+
+
+class ReviewPatient(Record):
+    """The patient of a U/R in /api/utilization_reviews/latest."""
+
+    casefile_id: str
+    first_name: str
+    middle_name: str | None = None
+    last_name: str
+    dob: str | None = None
+    admission_date: str | None = None
+    discharge_date: str | None = None
+    mr_number: str | None = None
+
+
+class LatestReview(MirroredReview):
+    patient: ReviewPatient
 
 
 class InsuranceOut(BaseModel):
@@ -180,7 +214,22 @@ class InsurancesPage(BaseModel):
 
 class ReviewsPage(BaseModel):
     pagination: Pagination
-    utilization_reviews: list[MirroredReview]
+    utilization_reviews: list[LatestReview]
+
+
+# -- payors: the RCM's payer list, shown read-only (SYS-04, AMB-10) ----------------------------------
+
+class RcmPayor(Body):
+    rcm_payer_id: integer(required=True) = Field(description="the payer's id in the RCM: its id in the EMR too")  # type: ignore[valid-type]
+    name: text(100, required=True, example="Aetna")  # type: ignore[valid-type]
+    payer_id: Text = Field(None, description="the payer's X12 ID", examples=["60054"])
+    phone: Text = None
+    claim_formats: list[choice("837P", "837I", required=True)] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="the claims the payer takes")
+
+
+class RcmPayors(Body):
+    payors: list[RcmPayor] = Field(description="the RCM's whole payer list: the EMR's becomes exactly this")
 
 
 # -- levels of care (AUTH-11) ------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from kipu_harness.events import Problem
 from ..common import windows
 from ..common.base import ApiError, ctx, load
 from ..common.routes import answers, blueprint, path_model
-from .kipu import page, present, require_master_id
+from .kipu import HIDDEN_INSURANCE, check_range, page, present, require_master_id, shown
 from .mirror import as_shown
 from .mirror_schemas import PatientRead
-from .schemas import Between, CensusQuery, CrmPush, Discharge, MasterId, NewPatient, PatientOut, PatientsPage, \
-    PatientUpdate, as_stored
+from .placement import locations, track
+from .schemas import AdmissionsQuery, CensusQuery, CrmPush, Discharge, NewPatient, PatientOut, PatientQuery, \
+    PatientsPage, PatientUpdate, as_stored
 
 patients = blueprint("emr_patients", __name__, "/api", "patients",
                      "Patients in Kipu's API v3 shape, and the Facesheet actions that reach the RCM (WF-1.5, WF-2, PAT)")
@@ -55,8 +56,9 @@ def new_patient(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     now = ctx().clock.now().isoformat()
     blank = {k: None for k in ("middle_name", "dob", "gender", "ssn", "phone", "email", "address_street",
                                "address_city", "state", "address_zip", "admission_date", "level_of_care",
-                               "program", "location_id", "building_name")}
-    return {
+                               "program", "location_id", "building_name", "room_name", "bed_name",
+                               "payment_method", "discharge_type", "insurance_company")}
+    patient = {
         **blank,
         **values,
         "patient_master_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"kipu-harness:{now}:{uuid.uuid4()}")),
@@ -70,39 +72,58 @@ def new_patient(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "rcm": {"connected": False, "connected_at": None, "last_sent_at": None, "sends": 0},
         "created_at": now,
         "last_updated_at": now,
+        "program_history": [],
         **extra,
     }
+    track(patient, now)
+    return patient
+
+
+def _touch(patient: dict[str, Any]) -> None:
+    """A change of the patient: it is among GET /api/patients/latest for today."""
+    patient["last_updated_at"] = ctx().clock.now().isoformat()
 
 
 # -- reads -------------------------------------------------------------------------------------
 
 @patients.get("/patients/census", responses=answers(200, PatientsPage))
 def census(query: CensusQuery):
-    """Paged census (phi_level, page, per, exclude_preadmission)"""
+    """Paged census (phi_level required, page, per, exclude_preadmission)
+
+    phi_level: high shows everything; medium leaves out ssn; low also leaves out dob, phone, email,
+    address_street, address_city, state, address_state and address_zip (AMB-09).
+    """
     with ctx().store.read() as tx:
-        rows = tx.all("patient")
-    if query.exclude_preadmission == "true":
+        rows, places = tx.all("patient"), locations(tx)
+    if query.exclude_preadmission:
         rows = [p for p in rows if p["mr_number"]]
-    return page([present(p) for p in rows], "patients", query)
+    return page([shown(present(p, places), query.phi_level) for p in rows], "patients", query)
 
 
-@patients.get("/patients/admissions", responses=answers(200, PatientsPage))
-def admissions(query: Between):
-    """Paged admissions between start_date and end_date"""
+@patients.get("/patients/admissions", responses=answers(200, PatientsPage, 409))
+def admissions(query: AdmissionsQuery):
+    """Paged admissions between start_date and end_date (phi_level required, as on the census)"""
+    check_range(query)
     with ctx().store.read() as tx:
         rows = [p for p in tx.all("patient")
                 if p["admission_date"] and query.start_date <= p["admission_date"][:10] <= query.end_date]
-    return page([present(p) for p in rows], "patients", query)
+        places = locations(tx)
+    return page([shown(present(p, places), query.phi_level) for p in rows], "patients", query)
 
 
-@patients.get("/patients/<id:patient_id>", responses=answers(200, PatientRead, 400))
-def get_patient(path: PatientPath, query: MasterId):
-    """One patient with its mirrored insurances (patient_master_id required)"""
+@patients.get("/patients/<id:patient_id>", responses=answers(200, PatientRead))
+def get_patient(path: PatientPath, query: PatientQuery):
+    """One patient with its mirrored insurances (patient_master_id and phi_level required)
+
+    phi_level leaves out what it does on the census, and of each insurance: medium the
+    subscriber_SSN; low also subscriber_DOB, the subscriber's address and policy_no (AMB-09).
+    """
     with ctx().store.read() as tx:
         patient = load(tx, "patient", path.patient_id)
         insurances = [as_shown(patient, i) for i in tx.find("insurance", patient_id=patient["id"])]
     require_master_id(patient, query.patient_master_id)
-    return {"patient": {**present(patient), "insurances": insurances}}
+    insurances = [shown(i, query.phi_level, HIDDEN_INSURANCE) for i in insurances]
+    return {"patient": {**shown(present(patient), query.phi_level), "insurances": insurances}}
 
 
 # -- writes ------------------------------------------------------------------------------------
@@ -133,6 +154,7 @@ def update_patient(path: PatientPath, body: PatientUpdate):
             # A new Admission Date after the discharge is a new stay: it has no discharge yet.
             patient["discharge_date"] = None
         _check_dates(patient)
+        track(patient, patient["last_updated_at"])
         tx.put("patient", patient)
         return patient
 
@@ -149,6 +171,7 @@ def accept(path: PatientPath):
             raise ApiError(409, "nothing to accept",
                            [Problem("pre_admission_status", f"is {patient['pre_admission_status']}, not pending")])
         patient["pre_admission_status"] = "accepted"
+        _touch(patient)
         tx.put("patient", patient)
         return patient
 
@@ -165,7 +188,10 @@ def discharge(path: PatientPath, body: Discharge):
             raise ApiError(409, "the patient has no admission date",
                            [Problem("admission_date", "is required before a discharge")])
         patient["discharge_date"] = body.discharge_date
+        if body.discharge_type is not None:
+            patient["discharge_type"] = body.discharge_type
         _check_dates(patient)
+        _touch(patient)
         tx.put("patient", patient)
         return patient
 
@@ -183,6 +209,7 @@ def _action(patient_id: int, action: str, event: str) -> dict[str, Any]:
             if patient["mr_number"]:
                 raise ApiError(409, "the MR Number already exists", [Problem("mr_number", f"is {patient['mr_number']}")])
             patient["mr_number"] = f"MR{ctx().clock.today():%Y}{patient['id']:05d}"
+            _touch(patient)
             tx.put("patient", patient)
         return patient
 
@@ -240,7 +267,9 @@ def receive_from_crm(body: CrmPush):
             patient = existing[0]
             if patient["pre_admission_status"] == "pending":
                 patient.update(values)
+                track(patient, ctx().clock.now().isoformat())
             patient["crm_opportunity_id"] = opportunity.id
+            _touch(patient)
             tx.put("patient", patient)
             return patient
         return tx.insert("patient", new_patient(

@@ -22,8 +22,8 @@ Digits = text(6, pattern=r"^[0-9]{1,6}$", what="a whole number (digits only)")
 _REAL_DATE = "a real date (YYYY-MM-DD)"
 QueryDate = text(10, pattern=f"^{DATE}$", what=_REAL_DATE)
 RequiredQueryDate = text(10, required=True, pattern=f"^{DATE}$", what=_REAL_DATE)
-Phi = choice("high", "medium", "low")
-TrueFalse = choice("true", "false")
+PhiLevel = choice("high", "medium", "low", required=True)
+_TRUE, _FALSE = ("true", "True", "1"), ("false", "False", "0")
 Npi = text(10, pattern=r"^[0-9]{10}$", what="an NPI (10 digits)", example="1987654328")
 _ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 _AS_INTEGER = TypeAdapter(integer(required=True))
@@ -50,6 +50,19 @@ def _id_or_digits(value: Any) -> Any:
     return _AS_INTEGER.validate_python(value)
 
 
+def _flag(value: Any) -> Any:
+    """true or false as clients send it in a query: kipu-python sends Python's True and False."""
+    if value is None or value == "" or isinstance(value, bool):
+        return value if value != "" else None
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise PydanticCustomError("flag", f"{str(value)[:20]!r} is not true or false (true, True, 1, false, False, 0)")
+
+
+QueryFlag = Annotated[bool | None, BeforeValidator(_flag), WithJsonSchema(
+    {"anyOf": [{"type": "string", "enum": [*_TRUE, *_FALSE]}, {"type": "null"}, {"const": ""}]})]
+PHI_HELP = ("how much PHI to show: high, everything; medium, no SSN; low, names, ids and dates of the stay only "
+        "(docs/ambiguities.md AMB-09)")
 RecipientId = Annotated[str | int | None, BeforeValidator(_recipient), WithJsonSchema(
     {"anyOf": [_ID_SCHEMA, {"type": "string", "maxLength": 100, "pattern": PLAIN}, {"type": "null"}],
      "description": "who the document is for (Kipu's recipient id)"})]
@@ -104,8 +117,8 @@ class Paged(Query):
 
 
 class CensusQuery(Paged):
-    phi_level: Phi = Field(None, description="how much PHI to show (all of it, in the mock)")
-    exclude_preadmission: TrueFalse = Field(None, description="true: only patients with an MR Number")
+    phi_level: PhiLevel = Field(description=PHI_HELP)
+    exclude_preadmission: QueryFlag = Field(None, description="true (or True, 1): only patients with an MR Number")
 
 
 class Between(Paged):
@@ -113,13 +126,19 @@ class Between(Paged):
     end_date: RequiredQueryDate = Field(description="to this day, included; not before start_date (409)")
 
 
+class AdmissionsQuery(Between):
+    phi_level: PhiLevel = Field(description=PHI_HELP)
+
+
 class MasterId(Query):
     """Kipu reads a patient only with its patient_master_id."""
 
-    model_config = ConfigDict(json_schema_extra={"required": ["patient_master_id"]})
     patient_master_id: text(100, required=True) = Field(  # type: ignore[valid-type]
-        None, json_schema_extra=_no_default, description="the patient's master id; without it the EMR answers 400, another patient's is a 404")
-    phi_level: Phi = Field(None, description="how much PHI to show (all of it, in the mock)")
+        description="the patient's master id; without it the EMR answers 422, another patient's is a 404")
+
+
+class PatientQuery(MasterId):
+    phi_level: PhiLevel = Field(description=PHI_HELP)
     insurance_detail: text(20) = Field(None, description="Kipu's insurance detail version (accepted)")  # type: ignore[valid-type]
 
 
@@ -139,8 +158,12 @@ class PatientFields(Body):
     admission_date: AdmitDate = Field(None, description="not before the date of birth (409)")
     level_of_care: Text = None
     program: Text = None
-    location_id: Text = None
+    location_id: Text = Field(None, description="the Kipu location; its name is read back as location_name")
     building_name: Text = None
+    room_name: Text = None
+    bed_name: Text = None
+    payment_method: Text = Field(None, examples=["Insurance", "Self Pay"])
+    discharge_type: Text = Field(None, examples=["Completed Treatment", "Against Medical Advice"])
 
     def stored(self, only_named: bool = False) -> dict[str, Any]:
         """The values as the patient keeps them (``address_state`` under Kipu's read name ``state``)."""
@@ -176,6 +199,7 @@ PatientUpdate = document(PatientChanges, "PatientUpdate")
 class Discharge(Body):
     discharge_date: date(required=True, with_time=True) = Field(  # type: ignore[valid-type]
         description="the Discharge/Transition Date; not before the admission (409)")
+    discharge_type: Text = Field(None, description="kept as it was when not given", examples=["Completed Treatment"])
 
 
 class DiagnosisIn(Body):
@@ -243,6 +267,9 @@ class RcmConnection(Record):
 
 
 class Patient(Record):
+    """A patient as read. Below phi_level=high some fields are left out (AMB-09): medium leaves out
+    ssn; low also dob, phone, email and the address (address_*, state)."""
+
     id: int
     casefile_id: str = Field(description="`{id}:{patient_master_id}`")
     patient_master_id: str
@@ -256,14 +283,21 @@ class Patient(Record):
     email: str | None = None
     address_street: str | None = None
     address_city: str | None = None
-    state: str | None = Field(None, description="written as address_state")
+    state: str | None = Field(None, description="Kipu's read name of the state")
+    address_state: str | None = Field(None, description="the same state under its write name")
     address_zip: str | None = None
     admission_date: str | None = None
     discharge_date: str | None = None
+    discharge_type: str | None = None
     level_of_care: str | None = None
     program: str | None = None
     location_id: str | None = None
+    location_name: str | None = Field(None, description="the location's name; without a location_id, the facility's")
     building_name: str | None = None
+    room_name: str | None = None
+    bed_name: str | None = None
+    payment_method: str | None = None
+    insurance_company: str | None = Field(None, description="the payer of the primary insurance the RCM last sent")
     mr_number: str | None = None
     pre_admission_status: str = Field(examples=["pre-admission", "pending", "accepted"])
     record_source: str = Field(examples=["emr", "crm"])
@@ -273,7 +307,7 @@ class Patient(Record):
     diagnoses: list[Diagnosis]
     rcm_connection: RcmConnection
     created_at: str
-    last_updated_at: str
+    last_updated_at: str = Field(description="the last change of the patient (GET /api/patients/latest)")
 
 
 class RcmSend(Record):
