@@ -20,7 +20,8 @@ from kipu_harness.waiting import eventually
 SSN = "123-45-6789"
 PINNED = "2024-06-01T12:00:00"
 
-KINDS = {"crm": ("prospect", "opportunity"), "emr": ("patient", "insurance", "utilization_review", "care_level"),
+KINDS = {"crm": ("prospect", "opportunity"),
+         "emr": ("patient", "insurance", "utilization_review", "care_level", "payor"),
          "rcm": ("patient", "payer"), "payer": ("member",)}
 
 
