@@ -11,17 +11,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
-from ..common.schemas import Query, Record, choice
-from .schemas import Pagination
+from ..common.schemas import MAX_ID, Query, Record
+from .schemas import Pagination, QueryFlag
 
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 EXAMPLE_UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
-# Kipu's booleans in a query string; kipu-python sends Python's True and False as they print.
-Flag = choice("true", "false", "True", "False")
+# Kipu's booleans in a query string (kipu-python sends Python's True and False as they print): the
+# EMR's one flag type, true, True, 1, false, False or 0.
+Flag = QueryFlag
 
 
-def on(value: str | None) -> bool:
-    return value in ("true", "True")
+def on(value: bool | None) -> bool:
+    return value is True
 
 
 def _uuid(value: Any) -> Any:
@@ -33,8 +34,27 @@ def _uuid(value: Any) -> Any:
 
 
 _UUID_SCHEMA = {"type": "string", "pattern": f"^{UUID}$", "maxLength": 36}
-# A uuid in a query string, lower-cased; optional.
-QueryUuid = Annotated[str | None, BeforeValidator(_uuid), WithJsonSchema({"anyOf": [_UUID_SCHEMA, {"type": "null"}]})]
+# A uuid in a query string, lower-cased; optional (empty: not given).
+QueryUuid = Annotated[str | None, BeforeValidator(_uuid), WithJsonSchema(
+    {"anyOf": [_UUID_SCHEMA, {"type": "null"}, {"const": ""}]})]
+
+
+def _number(value: Any) -> Any:
+    """A record's id in a query string: digits, or a number with no fraction (15.0 is the integer 15,
+    as JSON Schema has it); empty: not given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,19}(?:\.0*)?", value):
+        value = int(value.partition(".")[0])
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise PydanticCustomError("id", f"must be a whole number between 0 and {MAX_ID}")
+    return value
+
+
+QueryNumber = Annotated[int | None, BeforeValidator(_number), WithJsonSchema(
+    {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_ID}, {"type": "null"}, {"const": ""}]})]
 
 
 def uuid_path(name: str) -> type[BaseModel]:

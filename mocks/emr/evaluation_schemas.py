@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..common.schemas import DATE, TIME, Body, Query, QueryId, Record, choice, date, integer, text
+from ..common.schemas import DATE, TIME, Body, Query, Record, choice, date, integer, text
 from .billing_schemas import BillingItem, Minutes
-from .directory_schemas import Flag, LocationRef
+from .directory_schemas import Flag, LocationRef, QueryNumber
 from .mirror_schemas import KipuCodes
 from .schemas import MasterId, Npi, Paged, Pagination, QueryDate, document
 
@@ -37,14 +37,14 @@ PatientEvaluationIn = document(PatientEvaluationData, "PatientEvaluationIn")
 # -- queries --------------------------------------------------------------------------------------------
 
 class EvaluationFilters(Paged):
-    evaluation_id: QueryId = Field(None, description="only evaluations of this template")
+    evaluation_id: QueryNumber = Field(None, description="only evaluations of this template")
     completed_only: Flag = Field(None, description="true: only completed evaluations (every one, in the mock)")
     current_census_only: Flag = Field(None, description="true: only patients admitted and not discharged")
     start_date: QueryDate = Field(None, description="only evaluations created on or after this day")
     end_date: QueryDate = Field(None, description="only evaluations created on or before this day (not before "
                                                   "start_date: 409)")
     include_stranded: Flag = Field(None, description="include evaluations without a patient (there are none, in the mock)")
-    patient_process_id: QueryId = Field(None, description="only evaluations of this patient process")
+    patient_process_id: QueryNumber = Field(None, description="only evaluations of this patient process")
     evaluation_content: choice(*CONTENTS) = Field(None, description="only evaluations with this content")  # type: ignore[valid-type]
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..common.schemas import TIME, Body, QueryId, Record, RequiredDate, integer, text
+from ..common.schemas import TIME, Body, Record, RequiredDate, integer, text
 from .billing_schemas import BillingItem, Minutes
-from .directory_schemas import EXAMPLE_UUID, Flag, QueryUuid
+from .directory_schemas import EXAMPLE_UUID, Flag, QueryNumber, QueryUuid
 from .mirror_schemas import KipuCodes
 from .schemas import MasterId, Paged, Pagination, QueryDate, Text
 
@@ -44,11 +44,11 @@ class GroupSessionIn(Body):
 # -- reading sessions (Kipu's shape) -------------------------------------------------------------------
 
 class GroupSessionFilters(Paged):
-    location_id: QueryId = Field(None, description="only sessions at this location")
+    location_id: QueryNumber = Field(None, description="only sessions at this location")
     group_leader_id: QueryUuid = Field(None, description="only sessions this user or provider led")
     group_session_topic: Text = Field(None, description="only sessions with this topic (letter case aside)")
     billable: Flag = Field(None, description="true: only billable sessions; false: only sessions that bill nothing")
-    session_type_id: QueryId = Field(None, description="only sessions of this type (its billable template's id)")
+    session_type_id: QueryNumber = Field(None, description="only sessions of this type (its billable template's id)")
     session_start_date: QueryDate = Field(None, description="only sessions on or after this day")
     session_end_date: QueryDate = Field(None, description="only sessions on or before this day (not before "
                                                           "session_start_date: 409)")
