@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from kipu_harness.apiauth import DEVELOPMENT, Credential, KipuAuth
 from kipu_harness.cli import main
 from kipu_harness.waiting import eventually
 
@@ -57,8 +58,8 @@ def test_a_broken_profile_is_one_line_and_exit_2(capsys, tmp_path):
     assert "[systems.emr] needs a url" in capsys.readouterr().err
 
 
-def run_cli(*args, cwd):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+def run_cli(*args, cwd, env=None):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
     return subprocess.run(CLI + ["run", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 
 
@@ -80,12 +81,14 @@ def test_a_real_system_in_the_profile_removes_mock_only_capabilities(mocks_up, t
     # As a vendor would: their EMR is real (here: the same server, but not marked mocked), so
     # nothing may be reset and the scenarios that need the clock or the journal are skipped.
     profile = tmp_path / "vendor.toml"
+    # A real EMR is signed for with the profile's credentials: the secret from the environment.
     profile.write_text(mocks_up.read_text().replace(
-        "[systems.emr]\n", "[systems.emr]\n# the vendor's own EMR\n").replace(
-        "mocked = true\n\n[systems.rcm]", "mocked = false\n\n[systems.rcm]"))
+        "[systems.emr]\n", "[systems.emr]\n# the vendor's own EMR\n"
+                           'access_id = "kipu-harness-dev"\napp_id = "kipu-harness-dev-app"\nsecret_env = "VENDOR_EMR_SECRET"\n'
+    ).replace("mocked = true\n\n[systems.rcm]", "mocked = false\n\n[systems.rcm]"))
     assert "mocked = false" in profile.read_text()
     done = run_cli("--profile", str(profile), "--reports", str(tmp_path / "r"), "--", "-k", "PAT-17 or DG1 or diagnosis",
-                   cwd=tmp_path)
+                   cwd=tmp_path, env={"VENDOR_EMR_SECRET": "kipu-harness-dev-secret"})
     assert done.returncode == 0, done.stdout[-3000:]
     assert "does not declare capability 'clock'" in done.stdout, done.stdout
     assert "SKIPPED" in done.stdout and " passed" in done.stdout, done.stdout
@@ -142,10 +145,13 @@ def test_a_vendors_real_emr_runs_against_the_mock_crm_and_rcm(tmp_path):
     import requests
 
     a_emr, a_crm, a_rcm, a_payer, a_mllp, b_emr, b_crm, b_rcm, b_payer, b_mllp = _free_ports(10)
-    profile = tmp_path / "vendor.toml"
+    profile, config = tmp_path / "vendor.toml", tmp_path / "vendor-config.toml"
+    # The vendor's EMR knows its own API client, not the harness's development one.
+    config.write_text('[[emr_api.clients]]\naccess_id = "harness-ci"\napp_id = "vendor-app-7"\n'
+                      'secret = "s3cret of the vendor"\ndigest = "sha256"\n')
     vendor = subprocess.Popen(
         CLI + ["mocks", "up", "--memory", "--crm-port", str(a_crm), "--emr-port", str(a_emr), "--rcm-port", str(a_rcm),
-               "--payer-port", str(a_payer), "--mllp-port", str(a_mllp),
+               "--payer-port", str(a_payer), "--mllp-port", str(a_mllp), "--config", str(config),
                "--rcm-url", f"http://127.0.0.1:{b_rcm}", "--rcm-mllp", f"127.0.0.1:{b_mllp}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     harness = subprocess.Popen(
@@ -163,15 +169,24 @@ def test_a_vendors_real_emr_runs_against_the_mock_crm_and_rcm(tmp_path):
 
         eventually(lambda: answers(a_emr), timeout=60, what="the vendor's EMR")
         assert f'url = "http://127.0.0.1:{a_emr}"\nmocked = false' in profile.read_text()
+        profile.write_text(profile.read_text().replace(
+            f'url = "http://127.0.0.1:{a_emr}"\n', f'url = "http://127.0.0.1:{a_emr}"\naccess_id = "harness-ci"\n'
+            'app_id = "vendor-app-7"\ndigest = "sha256"\nsecret_env = "VENDOR_EMR_SECRET"\n'))
         done = run_cli("--profile", str(profile), "--reports", str(tmp_path / "r"), "--", "-k",
-                       "prospect or initial_connection or insurance_and_a_treatment", cwd=tmp_path)
+                       "prospect or initial_connection or insurance_and_a_treatment", cwd=tmp_path,
+                       env={"VENDOR_EMR_SECRET": "s3cret of the vendor"})
         assert done.returncode == 0, done.stdout[-3000:]
         assert " passed" in done.stdout and "failed" not in done.stdout.split("requirements (")[-1]
         # The vendor's EMR did the work; the harness's own EMR mock stayed idle.
-        census = lambda port: requests.get(f"http://127.0.0.1:{port}/api/patients/census?phi_level=high",
-                                           timeout=5).json()
-        assert int(census(a_emr)["pagination"]["total_records"]) > 0
-        assert census(b_emr)["patients"] == []
+        vendor_client = Credential("harness-ci", "s3cret of the vendor", "vendor-app-7", "sha256")
+
+        def census(port, credential):
+            return requests.get(f"http://127.0.0.1:{port}/api/patients/census?phi_level=high", timeout=5,
+                                auth=KipuAuth(credential)).json()
+
+        assert int(census(a_emr, vendor_client)["pagination"]["total_records"]) > 0
+        assert census(b_emr, DEVELOPMENT)["patients"] == []
+        assert census(a_emr, DEVELOPMENT)["status_code"] == 401  # its only client is the configured one
     finally:
         for process in (harness, vendor):
             process.send_signal(signal.SIGINT)

@@ -25,6 +25,8 @@ from typing import Any, Callable
 import requests
 from werkzeug.wrappers import Request, Response
 
+from kipu_harness.apiauth import DEVELOPMENT, Credential, KipuAuth
+
 from .drivers import COVERAGE_FIELDS, LEAD_FIELDS, OPPORTUNITY_FIELDS
 
 PREFIXES = {"emr": ("/acme/v1/ehr/", "/api/"), "rcm": ("/acme/v1/billing/", "/rcm/"),
@@ -67,10 +69,13 @@ CRM_ROUTES: list[tuple[str, re.Pattern, str, dict | None, Callable[[dict], Any]]
 class Gateway:
     """A WSGI app in front of one mock system; ``seen`` counts the requests by route shape."""
 
-    def __init__(self, system: str, upstream: str):
+    def __init__(self, system: str, upstream: str, credential: Credential | None = None):
         self.system = system
         self.upstream = upstream.rstrip("/")
         self.session = requests.Session()
+        if credential is not None:
+            # Acme's backend holds its own Kipu API client: it signs what it forwards to the EMR.
+            self.session.auth = KipuAuth(credential)
         self.seen = {"acme": 0, "control": 0, "refused": 0}
         self._lock = threading.Lock()
 
@@ -146,7 +151,7 @@ def serve(profile: dict[str, Any], host: str = "127.0.0.1") -> tuple[dict[str, s
 
     urls, gateways, servers = {}, {}, []
     for system, entry in profile["systems"].items():
-        gateways[system] = Gateway(system, entry["url"])
+        gateways[system] = Gateway(system, entry["url"], _credential(system, entry))
         server = create_server(gateways[system], host=host, port=0, threads=4, ident=f"acme {system}")
         threading.Thread(target=server.run, name=f"acme-{system}", daemon=True).start()
         servers.append(server)
@@ -157,6 +162,16 @@ def serve(profile: dict[str, Any], host: str = "127.0.0.1") -> tuple[dict[str, s
             server.close()  # the listener; in-flight channels finish on their own
 
     return urls, gateways, stop
+
+
+def _credential(system: str, entry: dict[str, Any]) -> Credential | None:
+    """The EMR's Kipu API client: the profile's, or a mock's development one."""
+    if system != "emr":
+        return None
+    given = {k: entry[k] for k in ("access_id", "app_id", "secret_env", "digest") if k in entry}
+    if given:
+        return Credential.from_mapping(given, "[systems.emr]", secret_in_file=False)
+    return DEVELOPMENT if entry.get("mocked") else None
 
 
 def acme_profile(profile: dict[str, Any], urls: dict[str, str]) -> str:
