@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ def add_parser(commands: Any) -> None:
     where.add_argument("--profile", metavar="FILE", help="the system's address and credentials from this profile")
     where.add_argument("--url", metavar="URL", help="the system's base URL (default: the mocks' port on 127.0.0.1)")
     call.add_argument("--data", "-d", metavar="JSON", help="a JSON body, or @FILE to read it from a file")
+    call.add_argument("--header", "-H", action="append", default=[], metavar="'NAME: VALUE'",
+                      help="an extra request header, e.g. -H 'X-Kipu-User: biller' (repeatable)")
     call.add_argument("--unsigned", action="store_true", help="send the request without a signature")
 
 
@@ -49,23 +52,29 @@ def call(args: argparse.Namespace) -> int:
     elif args.url:
         base = args.url.rstrip("/")
     body = _body(args.data)
-    request = requests.Request(args.method, base + args.path, data=body,
-                               headers={"Content-Type": "application/json"} if body is not None else {})
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    for header in args.header:
+        name, colon, value = header.partition(":")
+        if not colon or not name.strip():
+            raise ValueError(f"--header {header!r}: expected 'NAME: VALUE'")
+        headers[name.strip()] = value.strip()
+    request = requests.Request(args.method, base + args.path, data=body, headers=headers)
     session = requests.Session()
     if args.system == "emr" and credential is not None and not args.unsigned:
         request.auth = KipuAuth(credential)
     prepared = session.prepare_request(request)
-    print(f"> {prepared.method} {prepared.path_url}")
+    # The request and the status go to stderr, the answer's body to stdout: pipe it to jq.
+    print(f"> {prepared.method} {prepared.path_url}", file=sys.stderr)
     for name in ("Content-Type", "Content-MD5", "Date", "Authorization"):
         if name in prepared.headers:
-            print(f"> {name}: {prepared.headers[name]}")
+            print(f"> {name}: {prepared.headers[name]}", file=sys.stderr)
     try:
         response = session.send(prepared, timeout=30)
     except requests.RequestException as exc:
         raise ValueError(f"{base} did not answer: {type(exc).__name__}") from None
-    print(f"< {response.status_code} {response.reason}")
+    print(f"< {response.status_code} {response.reason}", file=sys.stderr, flush=True)
     try:
-        print(json.dumps(masked(response.json()), indent=2))
+        print(json.dumps(masked(response.json())))
     except ValueError:
         print(response.text)
     return 0 if response.status_code < 400 else 1
