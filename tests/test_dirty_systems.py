@@ -18,6 +18,8 @@ import tomllib
 
 import pytest
 
+from kipu_harness.apiauth import DEVELOPMENT
+
 CLI = [sys.executable, "-m", "kipu_harness.cli"]
 
 
@@ -31,6 +33,9 @@ def dirty_profile(mocks_up, tmp_path):
     lines = ['name = "dirty"', "allow_reset = false", "settle = 0"]
     for system, entry in systems.items():
         lines += ["", f"[systems.{system}]", f'url = "{entry["url"]}"', "mocked = false"]
+        if system == "emr":  # a real EMR is signed for with the profile's client
+            lines += [f'access_id = "{DEVELOPMENT.access_id}"', f'app_id = "{DEVELOPMENT.app_id}"',
+                      'secret_env = "DIRTY_EMR_SECRET"']
         if "mllp" in entry:
             lines.append(f'mllp = "{entry["mllp"]}"')
     profile = tmp_path / "dirty.toml"
@@ -39,7 +44,7 @@ def dirty_profile(mocks_up, tmp_path):
 
 
 def run(profile, reports, *more):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "DIRTY_EMR_SECRET": DEVELOPMENT.secret}
     done = subprocess.run(CLI + ["run", "--profile", str(profile), "--reports", str(reports), *more],
                           capture_output=True, text=True, cwd=reports.parent, env=env, timeout=900)
     return done, json.loads((reports / "requirements.json").read_text())
