@@ -9,22 +9,25 @@ from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.core import Message
 
 from .build import esc, put
-from .message import ACK_CODES, HL7_VERSION, HL7Error
+from .message import ACK_CODES, ERROR_CODES, HL7_VERSION, HL7Error
 from .parse import normalize, one, read, segments, val
 
 __all__ = ["ack_code", "make_ack"]
 
 
-def make_ack(text: str, code: str = "AA", reason: str = "") -> str:
+def make_ack(text: str, code: str = "AA", reason: str = "", *, error: str = "207") -> str:
     """Build an original-mode ACK for ``text``: MSA-1 ``code``, MSA-2 the original MSH-10.
 
-    For AE/AR the reason goes in MSA-3 (cut to its 80-character HL7 length) and whole in ERR-8;
+    For AE/AR the reason goes in MSA-3 (cut to its 80-character HL7 length) and whole in ERR-8,
+    and ``error`` (HL7 table 0357: 205, 206 "try later" or 207, the default) in ERR-3;
     for AA a reason, if given, goes in MSA-3 only.
     If ``text`` has no readable MSH-10 the ack is AR with MSA-2 ``UNKNOWN``, whatever ``code``
     was asked for. Never raises for bad ``text``; raises :class:`HL7Error` for an unknown code.
     """
     if code not in ACK_CODES:
         raise HL7Error(f"MSA-1: acknowledgement code {code!r} is not one of {', '.join(ACK_CODES)}")
+    if error not in ERROR_CODES:
+        raise HL7Error(f"ERR-3: error code {error!r} is not one of {', '.join(ERROR_CODES)}")
     try:
         msh = read(normalize(text)).segment("MSH")
     except Exception:  # an ack for garbage is exactly what this function is for
@@ -54,7 +57,7 @@ def make_ack(text: str, code: str = "AA", reason: str = "") -> str:
     put(ack.msa, "MSA_3", esc(reason[:80]))
     if code != "AA":
         err = ack.add_segment("ERR")
-        put(err, "ERR_3", "207^Application internal error^HL70357")
+        put(err, "ERR_3", f"{error}^{ERROR_CODES[error]}^HL70357")
         put(err, "ERR_4", "E")
         put(err, "ERR_8", esc(reason))
     return ack.to_er7()

@@ -18,6 +18,7 @@ from .message import (
     ASSIGNING_AUTHORITY,
     CRM_AUTHORITY,
     HL7_VERSION,
+    MAX_SEQUENCE,
     SEXES,
     STRUCTURES,
     TRIGGERS,
@@ -37,14 +38,19 @@ _ESCAPES = (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("&", "\\T\\"), ("~
 
 
 def build_adt(trigger: str, patient: AdtPatient, *, control_id: str, sent_at: datetime.datetime,
-              sending_facility: str = "KIPU_EMR", receiving_facility: str = "KIPU_RCM") -> str:
+              sending_facility: str = "KIPU_EMR", receiving_facility: str = "KIPU_RCM",
+              sequence: int | None = None) -> str:
     """Build an ADT message for ``trigger`` and return ER7 text with ``\\r`` between segments.
+
+    ``sequence``, if given, is the sender's number for this patient's message (MSH-13, 1..10^15-1).
 
     The message passes hl7apy strict validation before it is returned. Raises :class:`HL7Error`
     for an unknown trigger, a sex outside F/M/U, a missing patient id, an A01 without an admit
     time, an A03 without a discharge time, diagnosis ranks other than 1..n in order, or any field
     hl7apy refuses.
     """
+    if sequence is not None and (type(sequence) is not int or not 1 <= sequence <= MAX_SEQUENCE):
+        raise HL7Error(f"MSH-13: sequence {sequence!r} is not an integer from 1 to {MAX_SEQUENCE}")
     if trigger not in TRIGGERS:
         raise HL7Error(f"MSH-9: unknown trigger {trigger!r}; expected one of {', '.join(TRIGGERS)}")
     if patient.sex not in SEXES:
@@ -66,6 +72,7 @@ def build_adt(trigger: str, patient: AdtPatient, *, control_id: str, sent_at: da
     put(msg.msh, "MSH_9", f"ADT^{trigger}^{STRUCTURES[trigger]}")
     put(msg.msh, "MSH_10", esc(control_id))
     put(msg.msh, "MSH_11", "P")
+    put(msg.msh, "MSH_13", "" if sequence is None else str(sequence))
     # Names with accents travel as raw UTF-8 (send_mllp encodes UTF-8), so say so.
     put(msg.msh, "MSH_18", "UNICODE UTF-8")
     put(msg.evn, "EVN_1", trigger)

@@ -9,10 +9,16 @@ identifiers, told apart by their identifier type)::
     PID-5   last^first^middle        (middle sent whole; the RCM keeps its initial)
     PID-7   dob                      PID-8   sex (F, M or U)
     PID-11  street^^city^state^zip   PID-13  phone    PID-19  ssn
+    MSH-7   sent_at (EVN-2 too)      MSH-13  sequence: the sender's per-patient message number
     PV1-2   I when admit_at is set, else P (pre-admit)
     PV1-44  admit_at                 PV1-45  discharge_at
     DG1-1   rank   DG1-3 code^description^I10   DG1-5 added_on   DG1-6 A (rank 1) / W
     DG1-15  rank (priority)
+
+MSH-13 is HL7's "Sequence Number" field, used here per patient rather than per link (the
+harness does not use HL7's sequence-number protocol): the EMR numbers each patient's messages
+1, 2, 3... as it queues them, so the RCM applies them in the order they were made whatever order
+they arrive in (mocks/rcm/ordering.py). It is optional: a message without it is ordered by MSH-7.
 
 Precision: dates are sent as YYYYMMDD and datetimes as YYYYMMDDHHMMSS, so a round trip keeps
 datetimes to the second and drops microseconds. Datetimes are naive local times; an aware one is
@@ -39,6 +45,11 @@ VERSIONS = ("2.5", "2.5.1")
 STRUCTURES = MappingProxyType({"A01": "ADT_A01", "A03": "ADT_A03", "A04": "ADT_A01", "A08": "ADT_A01"})
 SEXES = ("F", "M", "U")
 ACK_CODES = ("AA", "AE", "AR")
+# HL7 table 0357, the ERR-3 codes the RCM answers with: 206 is the agreed "try later" (the sender
+# holds the message and retries it), 205 a control id already used by another message.
+ERROR_CODES = MappingProxyType({"205": "Duplicate key identifier", "206": "Application record locked",
+                                "207": "Application internal error"})
+MAX_SEQUENCE = 10**15 - 1  # MSH-13 is an NM of at most 15 characters
 # HL7 table 0396: I10 is what the EMR sends; I10C (ICD-10-CM, later tables) means the same here.
 ICD10_SYSTEMS = ("I10", "I10C")
 ASSIGNING_AUTHORITY = "KIPUEMR"
@@ -85,6 +96,7 @@ class AdtMessage:
     control_id: str  # MSH-10
     sent_at: datetime.datetime  # MSH-7
     patient: AdtPatient
+    sequence: int | None = None  # MSH-13: the sender's number for this patient's message (1, 2, ...)
 
 
 def check_visit(trigger: str, admit_at, discharge_at) -> None:

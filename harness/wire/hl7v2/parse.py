@@ -20,6 +20,7 @@ from hl7apy.validation import Validator
 from .message import (
     CRM_AUTHORITY,
     ICD10_SYSTEMS,
+    MAX_SEQUENCE,
     SEXES,
     STRUCTURES,
     TRIGGERS,
@@ -71,6 +72,7 @@ def parse_adt(text: str) -> AdtMessage:
     sent_at = _parse_ts(val(msh, 7), "MSH-7", "date/time")
     if sent_at is None:
         raise HL7Error("MSH-7: missing message date/time")
+    sequence = _sequence(val(msh, 13))
     evn = segments(message, "EVN")
     if evn and val(evn[0], 1) not in ("", trigger):
         raise HL7Error(f"EVN-1: event type {val(evn[0], 1)} does not match MSH-9 trigger {trigger}")
@@ -81,7 +83,16 @@ def parse_adt(text: str) -> AdtMessage:
         Validator.validate(parse_message(er7, validation_level=VALIDATION_LEVEL.TOLERANT))
     except Exception as exc:  # hl7apy raises assorted types on malformed input
         raise HL7Error(hl7apy_reason(exc)) from exc
-    return AdtMessage(trigger=trigger, control_id=control_id, sent_at=sent_at, patient=patient)
+    return AdtMessage(trigger=trigger, control_id=control_id, sent_at=sent_at, patient=patient, sequence=sequence)
+
+
+def _sequence(value: str) -> int | None:
+    """MSH-13, the sender's per-patient message number: absent, or an integer from 1."""
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SEQUENCE:
+        raise HL7Error(f"MSH-13: sequence number {value!r} is not an integer from 1 to {MAX_SEQUENCE}")
+    return int(value)
 
 
 def _read_patient(message, trigger: str) -> AdtPatient:
