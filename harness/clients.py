@@ -354,7 +354,7 @@ class PayerClient:
 
 
 class MockControl:
-    """The control routes only a mock has (capabilities: reset, journal, clock, outbox)."""
+    """The control routes only a mock has (capabilities: reset, journal, clock, outbox, faults)."""
 
     def __init__(self, transport: Transport):
         self.http = transport
@@ -378,3 +378,13 @@ class MockControl:
 
     def deliver(self) -> list[dict[str, Any]]:
         return _ok(self.http.request("POST", "/_mock/outbox/deliver"))["delivered"]
+
+    def add_faults(self, faults: list[dict[str, Any]]) -> dict[str, Any]:
+        """Faults for the suite these mocks belong to (capability: faults; mocks/common/faults.py)."""
+        return _ok(self.http.request("POST", "/_mock/faults", json_body={"faults": faults}))
+
+    def faults(self) -> dict[str, Any]:
+        return _ok(self.http.request("GET", "/_mock/faults"))
+
+    def clear_faults(self) -> dict[str, Any]:
+        return _ok(self.http.request("DELETE", "/_mock/faults"))

@@ -20,6 +20,7 @@ CAPABILITIES = {
     "clock": "pins the systems' date and time",
     "outbox": "shows and re-delivers what a system has still to send",
     "payer": "a mock payer whose members' eligibility outcomes can be set",
+    "faults": "makes a system or the network misbehave on purpose (errors, hangs, drops, duplicates, reordering)",
 }
 
 

@@ -14,11 +14,15 @@ from kipu_harness.settings import IntegrationSettings
 
 from . import crm, emr, payer, rcm
 from .common.base import Clock, SystemContext
+from .common import faults
+from .common.fault_routes import faults_api
+from .common.faults import FaultPlan
 from .common.store import Store
 from .emr.apiauth import EmrApiAuth
 from .rcm.patients import receive_hl7
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
+_IN = {"kipu.in_process": True}  # a test client cannot time out: a hang fault tells it at once
 _FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_app, "payer": payer.create_app}
 
 
@@ -29,6 +33,7 @@ class MockSuite:
         ``emr_auth``: who may call the EMR's Kipu API (the development client by default)."""
         self.pm = pm
         self.emr_auth = emr_auth or EmrApiAuth()
+        self.faults = FaultPlan()  # what /_mock/faults, `mocks up --faults` and the faults capability set
         self.settings = settings or IntegrationSettings()
         self.clock = Clock()
         self.data_dir = Path(data_dir) if data_dir else None
@@ -42,16 +47,22 @@ class MockSuite:
             if store.is_new():
                 context.setup()
             self.contexts[system] = context
-            self.apps[system] = _FACTORIES[system](context)
+            app = self.apps[system] = _FACTORIES[system](context)
+            app.extensions["kipu_faults"] = self.faults
+            app.register_api(faults_api)
+            app.wsgi_app = faults.middleware(app.wsgi_app, system, self.faults)
         self.use_links(InProcessLinks(self.apps))
+        self._receive_hl7 = faults.hl7_handler(lambda text: receive_hl7(self.contexts["rcm"], text), self.faults)
 
     def use_links(self, links: Any) -> None:
+        """How the systems reach each other; the network's faults ride on them."""
+        faulty = FaultyLinks(links, self.faults)
         for context in self.contexts.values():
-            context.links = links
+            context.links = faulty
 
     def receive_hl7(self, text: str) -> str:
-        """The RCM's HL7 entry point, shared by its MLLP listener and its HTTP route."""
-        return receive_hl7(self.contexts["rcm"], text)
+        """The RCM's HL7 entry point for its MLLP listener (the RCM's own hl7 faults apply)."""
+        return self._receive_hl7(text)
 
     def deliver_pending(self) -> None:
         for context in self.contexts.values():
@@ -69,6 +80,27 @@ def _configure(system: str):
     return (lambda tx: installer(tx, facility.load())) if installer else None
 
 
+class FaultyLinks:
+    """Links with the network's faults (reset, drop, duplicate, reorder) between the mocks."""
+
+    def __init__(self, links: Any, plan: FaultPlan):
+        self.inner = links
+        self._plan = plan
+
+    def __getattr__(self, name: str) -> Any:  # what a test reaches through (InProcessLinks.down)
+        return getattr(self.inner, name)
+
+    def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
+        return self._plan.send(system, "http", lambda: self.inner.post_json(system, path, body))
+
+    def send_hl7(self, text: str) -> str:
+        return self._plan.send("rcm", "hl7", lambda: self.inner.send_hl7(text))
+
+    def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
+        channel = "x12" if system == "payer" else "http"
+        return self._plan.send(system, channel, lambda: self.inner.exchange(system, path, text))
+
+
 class InProcessLinks:
     """The other systems through their Flask test clients: the same routes, no sockets."""
 
@@ -82,14 +114,14 @@ class InProcessLinks:
         return self._clients[system]
 
     def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
-        response = self._client(system).post(path, data=body, content_type="application/json")
+        response = self._client(system).post(path, data=body, content_type="application/json", environ_base=_IN)
         return response.status_code, response.get_json(silent=True)
 
     def send_hl7(self, text: str) -> str:
-        response = self._client("rcm").post("/rcm/hl7", data=text, content_type="text/plain")
+        response = self._client("rcm").post("/rcm/hl7", data=text, content_type="text/plain", environ_base=_IN)
         return response.get_data(as_text=True).replace("\n", "\r")
 
     def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
         """A request that waits for its answer (X12 270/271): not an outbox delivery."""
-        response = self._client(system).post(path, data=text, content_type="text/plain")
+        response = self._client(system).post(path, data=text, content_type="text/plain", environ_base=_IN)
         return response.status_code, response.get_data(as_text=True)

@@ -8,6 +8,7 @@ from .steps.charge_steps import *  # noqa: F401,F403
 from .steps.claim_steps import *  # noqa: F401,F403
 from .steps.crm_steps import *  # noqa: F401,F403  (step definitions are fixtures)
 from .steps.emr_steps import *  # noqa: F401,F403
+from .steps.fault_steps import *  # noqa: F401,F403
 from .steps.insurance_steps import *  # noqa: F401,F403
 from .steps.ownership_steps import *  # noqa: F401,F403
 from .steps.rcm_steps import *  # noqa: F401,F403
