@@ -65,6 +65,19 @@ class EventContext:
     enqueue: Callable[..., None]
     response: dict[str, Any] = field(default_factory=dict)
 
+    def next_sequence(self, stream: str, key: int) -> int:
+        """The next number (1, 2, 3...) of ``stream`` for ``key`` (a patient id, say), counted in this
+        transaction, so the numbers of one key strictly increase in the order its messages are queued.
+
+        The receiver applies one key's messages in that order whatever order they arrive in: an
+        older one is acknowledged and not applied. Kept as a record of kind ``sequence:<stream>``.
+        """
+        kind = f"sequence:{stream}"
+        counter = self.tx.get(kind, key) or {"id": key, "last": 0}
+        counter["last"] += 1
+        self.tx.put(kind, counter)
+        return counter["last"]
+
 
 @dataclass(frozen=True)
 class ChargeToMatch:

@@ -3,6 +3,10 @@
 SYS-01..05, WF-1, WF-2 and PAT-01..17 of the requirement catalogue. The mocks raise domain
 events; this plugin turns them into deliveries in the sender's outbox, inside the sender's
 transaction, so a refused action leaves nothing behind and an accepted one is never lost.
+
+Each ADT carries the patient's sequence number in MSH-13 (1, 2, 3... per EMR patient, counted in
+the same transaction as it is queued) beside its time in MSH-7 and EVN-2, so the RCM applies a
+patient's messages in the order the EMR made them, whatever order they arrive in.
 """
 
 from __future__ import annotations
@@ -149,7 +153,8 @@ def adt_patient(patient: dict[str, Any], settings: Any) -> tuple[hl7v2.AdtPatien
 def _send(context: EventContext, patient: dict[str, Any], trigger: str, *, connect: bool = False) -> None:
     adt, left_out = adt_patient(patient, context.settings)
     control_id = uuid.uuid4().hex[:20]
-    text = hl7v2.build_adt(trigger, adt, control_id=control_id, sent_at=context.now)
+    text = hl7v2.build_adt(trigger, adt, control_id=control_id, sent_at=context.now,
+                           sequence=context.next_sequence("adt", patient["id"]))
     context.enqueue(destination="rcm", wire="hl7v2", path="/rcm/hl7", body=text, key=control_id)
     if left_out:
         context.tx.journal(context.now.isoformat(), "integration",

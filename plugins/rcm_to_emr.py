@@ -5,6 +5,10 @@ being their source of truth.
 Each save sends the episode's whole Insurance Set (or all its U/R, or the whole payer list), so the
 EMR's mirror becomes exactly what the RCM holds, and an edit made only in the EMR is overwritten
 (INS-15).
+
+Each body carries ``sequence``, the RCM's number for that list (per RCM patient for insurances and
+for U/R, one count for the payer list), given as it is queued in the RCM's transaction, so the EMR
+applies the saves in the order they were made and each once (mocks/emr/ordering.py).
 """
 
 from __future__ import annotations
@@ -35,15 +39,17 @@ def harness_system_event(event: SystemEvent, context: EventContext) -> None:
     if episode is None:
         return
     if event.name == "insurance.saved":
+        stream = "insurances"
         body = {"emr_patient_id": event.record["emr_patient_id"],
                 "insurances": [emr_insurance(i) for i in episode["intake"]["insurance"]["insurance_set"]["insurances"]]}
-        path = "/api/integrations/rcm/insurances"
     elif event.name == "utilization_review.saved":
+        stream = "utilization_reviews"
         body = {"emr_patient_id": event.record["emr_patient_id"],
                 "utilization_reviews": [emr_review(r) for r in episode["scheduling_and_utilization"]["utilization_reviews"]]}
-        path = "/api/integrations/rcm/utilization_reviews"
     else:
         return
+    path = f"/api/integrations/rcm/{stream}"
+    body["sequence"] = context.next_sequence(stream, event.record["id"])
     context.enqueue(destination="emr", wire="json", path=path, body=json.dumps(body),
                     key=f"rcm-{event.name}-{event.record['id']}-{uuid.uuid4().hex[:12]}")
     context.response["emr"] = {"sent": True}
@@ -51,7 +57,7 @@ def harness_system_event(event: SystemEvent, context: EventContext) -> None:
 
 def _send_payers(context: EventContext) -> None:
     """SYS-04 (AMB-10): the EMR shows the RCM's payers read-only; every payer save sends it the whole list."""
-    body = {"payors": [emr_payor(p) for p in context.tx.all("payer")]}
+    body = {"payors": [emr_payor(p) for p in context.tx.all("payer")], "sequence": context.next_sequence("payors", 1)}
     context.enqueue(destination="emr", wire="json", path="/api/integrations/rcm/payors", body=json.dumps(body),
                     key=f"rcm-payers-{uuid.uuid4().hex[:12]}")
 

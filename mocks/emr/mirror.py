@@ -15,6 +15,7 @@ from .kipu import check_range, page, patient_block, present
 from .mirror_schemas import (CareLevelIn, CareLevelOut, CareLevels, InsuranceEdit, InsuranceOut, InsurancesPage,
                              PatientReviewsOut, RcmInsurances, RcmPayors, RcmReviews, Received, ReviewEdit, ReviewOut,
                              ReviewsPage)
+from .ordering import write_in_order
 from .placement import locations
 from .schemas import Between, MasterId
 
@@ -109,8 +110,9 @@ def receive_insurances(body: RcmInsurances):
         primary_company(tx, patient)
         return patient
 
-    ctx().write(change, "insurance.received")
-    return {"received": len(body.insurances)}
+    held = write_in_order("insurances", body.emr_patient_id, body, change, "insurance.received",
+                          lambda tx: len(tx.find("insurance", patient_id=body.emr_patient_id)))
+    return {"received": len(body.insurances) if held is None else held}
 
 
 @webhooks.post("/utilization_reviews", responses=answers(200, Received, 404, 409))
@@ -124,8 +126,9 @@ def receive_reviews(body: RcmReviews):
         _replace(tx, "utilization_review", patient["id"], "rcm_review_id", incoming)
         return patient
 
-    ctx().write(change, "utilization_review.received")
-    return {"received": len(body.utilization_reviews)}
+    held = write_in_order("utilization_reviews", body.emr_patient_id, body, change, "utilization_review.received",
+                          lambda tx: len(tx.find("utilization_review", patient_id=body.emr_patient_id)))
+    return {"received": len(body.utilization_reviews) if held is None else held}
 
 
 @webhooks.post("/payors", responses=answers(200, Received, 409))
@@ -141,8 +144,8 @@ def receive_payors(body: RcmPayors):
                              "phone": payor.phone, "claim_formats": payor.claim_formats, "updated_at": now})
         return {}
 
-    ctx().write(change)
-    return {"received": len(body.payors)}
+    held = write_in_order("payors", 1, body, change, None, lambda tx: len(tx.all("payor")))
+    return {"received": len(body.payors) if held is None else held}
 
 
 # -- edits made only in the EMR (INS-15) -----------------------------------------------------------

@@ -22,6 +22,11 @@ Priority = choice(*PRIORITIES)
 
 # -- the RCM's saves, as its integration posts them (plugins/rcm_to_emr.py) ----------------------
 
+# Order and identity of the saves (mocks/emr/ordering.py); absent: applied as it comes.
+Sequence = integer(minimum=1)
+_SEQUENCE = (" (1, 2, 3... as it saves them): one older than the EMR last applied is answered 200 and not "
+             "applied; the same one again is applied once; the same one with another body is a 409")
+
 class RcmInsurance(Body):
     """One insurance of the episode's Insurance Set (INS-03..INS-13)."""
 
@@ -43,6 +48,7 @@ class RcmInsurance(Body):
 class RcmInsurances(Body):
     emr_patient_id: IdOrDigits = Field(description="the EMR patient (no such patient: 404)")
     insurances: list[RcmInsurance] = Field(description="the whole Insurance Set: the mirror becomes exactly this")
+    sequence: Sequence = Field(None, description=f"the RCM's number for this patient's Insurance Set{_SEQUENCE}")
 
 
 class RcmReview(Body):
@@ -71,6 +77,7 @@ class RcmReview(Body):
 class RcmReviews(Body):
     emr_patient_id: IdOrDigits = Field(description="the EMR patient (no such patient: 404)")
     utilization_reviews: list[RcmReview] = Field(description="all the episode's reviews: the mirror becomes exactly this")
+    sequence: Sequence = Field(None, description=f"the RCM's number for this patient's U/R list{_SEQUENCE}")
 
 
 class Received(BaseModel):
@@ -230,6 +237,7 @@ class RcmPayor(Body):
 
 class RcmPayors(Body):
     payors: list[RcmPayor] = Field(description="the RCM's whole payer list: the EMR's becomes exactly this")
+    sequence: Sequence = Field(None, description=f"the RCM's number for this payer list{_SEQUENCE}")
 
 
 # -- levels of care (AUTH-11) ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from kipu_harness.wire import hl7v2
 from ..common.base import ApiError, SystemContext, ctx, load
 from ..common.routes import answers, blueprint, path_model
 from ..common.schemas import PLAIN, ssn_digits
+from . import ordering
 from .schemas import PatientsQuery, ProfileIn, ProspectIn
 from .schemas_records import PatientOut, PatientsOut
 
@@ -93,9 +94,11 @@ def middle_initial(middle: str | None) -> str:
     return middle.strip()[:1].upper() if middle and middle.strip() else ""
 
 
-@patients.post("/hl7", responses={200: _ack("AA: the message was applied (or had been: a duplicate)"),
+@patients.post("/hl7", responses={200: _ack("AA: the message was applied (or had been: a duplicate; or it is "
+                                             "older than the patient's last one applied: not applied)"),
                                    409: _ack("AE/AR: a message of the documented shape that the RCM refuses, "
-                                             "with the reason"),
+                                             "with the reason; AE with ERR-3 206: try later (an A08 or A03 "
+                                             "before the patient's A01 or A04)"),
                                    422: _ack("AR: text that is not an HL7 message (no MSH, no PID, not UTF-8)")})
 def receive_hl7_http(raw: Hl7Message):
     """Receive one HL7 v2 ADT message (text/plain ER7); answers with an ACK"""
@@ -118,7 +121,8 @@ _document_body(patients, "/rcm/hl7")
 
 
 def receive_hl7(context: SystemContext, text: str) -> str:
-    """Apply one ADT message exactly once and answer AA, or AE/AR with the reason."""
+    """Apply one ADT message at most once, in its patient's order, and answer AA, or AE/AR with the
+    reason (AE with ERR-3 206: try later; see ordering.py)."""
     context.journal("hl7", "received", text)
     try:
         message = hl7v2.parse_adt(text)
@@ -130,16 +134,17 @@ def receive_hl7(context: SystemContext, text: str) -> str:
         return ack
     try:
         def change(tx):
-            if tx.remember(message.control_id, "AA") is not None:
-                return {"duplicate": True}
-            return apply_adt(tx, message, context)
+            # Each patient's messages in the order the EMR made them, each at most once (ordering.py).
+            return ordering.apply_in_order(tx, message, text, _find, lambda: apply_adt(tx, message, context))
 
         outcome, _ = context.write(change, "patient.received")
+    except ordering.Answer as answer:
+        context.journal("hl7", f"{answer.code} {answer.reason}")
+        return hl7v2.make_ack(text, answer.code, answer.reason, error=answer.error)
     except ApiError as exc:
         context.journal("hl7", f"AE {exc.message}")
         return hl7v2.make_ack(text, "AE", exc.message)
-    summary = "AA duplicate (already applied)" if outcome.get("duplicate") else f"AA {message.trigger} applied"
-    context.journal("hl7", summary)
+    context.journal("hl7", ordering.summary(message, outcome))
     return hl7v2.make_ack(text, "AA")
 
 
@@ -156,9 +161,7 @@ def apply_adt(tx, message: "hl7v2.AdtMessage", context: SystemContext) -> dict[s
     p = message.patient
     now = context.clock.now().isoformat()
     patient = _find(tx, p)
-    if patient is None:
-        if message.trigger == "A03":
-            raise ApiError(409, f"A03 for unknown patient {p.patient_id}")
+    if patient is None:  # an A04 or A01 (ordering.py holds back an A08 or A03 without one)
         patient = tx.insert("patient", _new_patient(now, emr_patient_id=p.patient_id, crm_prospect_id=_int(p.crm_prospect_id)))
     patient["emr_patient_id"] = p.patient_id
     patient["profile"].update(
