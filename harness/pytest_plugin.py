@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from .declared import only_declared as _only_declared
 from .catalogue import (TAG, check_traceability, feature_scenario, load_catalogue, scenarios_in_features,
                         tags_in_features)
 from .parallel import hand_over, is_worker, take_over, why_missing, withdraw_shared_state
@@ -260,35 +261,6 @@ def target(harness_target: Target, request: pytest.FixtureRequest):
     if "faults" in tagged:  # the suite's faults outlive a reset: a scenario's must not meet the next
         next(iter(harness_target.controls.values())).clear_faults()
     _keep_claims(request, harness_target)
-
-
-# Which capability each control operation is: a step may use one only in a scenario tagged
-# @needs-<capability>, so no untagged scenario can lean on what only a mock shows.
-_CONTROL_CAPABILITY = {"reset": "reset", "journal": "journal", "now": "clock", "pin_clock": "clock", "outbox": "outbox",
-                       "deliver": "outbox", "set_member": "payer", "add_faults": "faults", "faults": "faults",
-                       "clear_faults": "faults"}
-
-
-class _Declared:
-    """A control (or the mock payer) usable only for the capabilities the scenario is tagged with."""
-
-    def __init__(self, inner: Any, tagged: frozenset[str]):
-        self._inner, self._tagged = inner, tagged
-
-    def __getattr__(self, name: str) -> Any:
-        needed = _CONTROL_CAPABILITY.get(name)
-        if needed is not None and needed not in self._tagged:
-            raise AssertionError(f"a step used the mock-only capability '{needed}' ({name}) in a scenario "
-                                 f"not tagged @needs-{needed}")
-        return getattr(self._inner, name)
-
-
-def _only_declared(target: Target, tagged: frozenset[str]) -> Target:
-    import dataclasses
-
-    return dataclasses.replace(
-        target, controls={system: _Declared(control, tagged) for system, control in target.controls.items()},
-        payer=_Declared(target.payer, tagged) if target.payer is not None else None)
 
 
 def _keep_claims(request: pytest.FixtureRequest, target: Target) -> None:
