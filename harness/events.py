@@ -51,8 +51,33 @@ class Delivery:
 
 @dataclass(frozen=True)
 class DeliveryResult:
+    """What the destination did with a delivery: took it (``ok``), asked for it again later
+    (``retry``, after ``retry_after`` seconds if it said so), or refused it for good (neither)."""
+
     ok: bool
     detail: str = ""
+    retry: bool = False
+    retry_after: float | None = None
+
+    @property
+    def state(self) -> str:
+        return "delivered" if self.ok else "retry" if self.retry else "rejected"
+
+
+class NoAnswer(ConnectionError, TimeoutError):
+    """The destination took the connection but did not answer in time. A ConnectionError, so
+    code that handles an unreachable system handles it too; a TimeoutError, so it can be told apart."""
+
+
+class HttpAnswer(tuple):
+    """``(status, body)`` as ``links.post_json`` returns it, with the answer's ``headers``."""
+
+    headers: dict[str, str]
+
+    def __new__(cls, status: int, body: Any, headers: Any = None) -> "HttpAnswer":
+        answer = super().__new__(cls, (status, body))
+        answer.headers = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
+        return answer
 
 
 @dataclass

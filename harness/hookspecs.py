@@ -61,9 +61,12 @@ def harness_deliver(delivery: "Delivery", links: Any) -> "DeliveryResult | None"
 
     ``delivery.wire`` names the wire format (``"json"``, ``"hl7v2"``); ``links`` gives the
     addresses of the other systems (``links.post_json(system, path, body)``,
-    ``links.send_hl7(text)``). Raise ``ConnectionError`` when the destination is unreachable:
-    the delivery stays in the outbox and is retried. Return a ``DeliveryResult`` with
-    ``ok=False`` when the destination answered with a rejection: it is not retried.
+    ``links.send_hl7(text)``). Whatever it raises (``ConnectionError`` when the destination is
+    unreachable, ``TimeoutError`` when it does not answer, anything else) leaves the delivery in
+    the outbox, to be retried with backoff. Return a ``DeliveryResult``: ``ok=True`` when the
+    destination took it; ``ok=False, retry=True`` (and ``retry_after`` seconds, if it said) when
+    it asked for it again later; ``ok=False`` when it refused it for good: it is not retried.
+    plugins/wires.py states which answers are which.
     """
 
 

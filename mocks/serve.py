@@ -10,42 +10,57 @@ from typing import Any
 import requests
 from waitress.server import create_server
 
+from kipu_harness.events import HttpAnswer, NoAnswer
 from kipu_harness.wire import hl7v2
 
+from .common import outbox
 from .suite import SYSTEMS, MockSuite
 
 
 class NetworkLinks:
-    """The other systems over real sockets: HTTP for JSON, MLLP for HL7."""
+    """The other systems over real sockets: HTTP for JSON, MLLP for HL7. Every call has a connect
+    and a read timeout (mocks/common/outbox.py); no answer in time is a :class:`NoAnswer`, a
+    ConnectionError, like any other failure to reach the system."""
 
-    def __init__(self, urls: dict[str, str], mllp: tuple[str, int] | None):
+    def __init__(self, urls: dict[str, str], mllp: tuple[str, int] | None,
+                 connect_timeout: float = outbox.CONNECT_TIMEOUT):
         self.urls = urls
         self.mllp = mllp
+        self.connect_timeout = connect_timeout
         self._session = requests.Session()
 
-    def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
+    def _post(self, system: str, path: str, text: str, content_type: str) -> requests.Response:
+        timeout = (self.connect_timeout, outbox.read_timeout())
+        headers = {"Content-Type": content_type, **outbox.delivery_headers(text)}
         try:
-            response = self._session.post(self.urls[system] + path, data=body,
-                                          headers={"Content-Type": "application/json"}, timeout=10)
-        except requests.ConnectionError as exc:
+            return self._session.post(self.urls[system] + path, data=text.encode(), headers=headers, timeout=timeout)
+        except requests.Timeout as exc:
+            raise NoAnswer(f"{system}: no answer within {timeout[1]:g}s ({type(exc).__name__})") from None
+        except requests.RequestException as exc:
             raise ConnectionError(f"{system} unreachable: {exc}") from None
+
+    def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
+        response = self._post(system, path, body, "application/json")
         try:
-            return response.status_code, response.json()
+            answer = response.json()
         except ValueError:
-            return response.status_code, None
+            answer = None
+        return HttpAnswer(response.status_code, answer, response.headers)
 
     def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
-        try:
-            response = self._session.post(self.urls[system] + path, data=text.encode(),
-                                          headers={"Content-Type": "text/plain"}, timeout=30)
-        except requests.ConnectionError as exc:
-            raise ConnectionError(f"{system} unreachable: {exc}") from None
+        response = self._post(system, path, text, "text/plain")
         return response.status_code, response.text
 
     def send_hl7(self, text: str) -> str:
         if self.mllp is None:
             raise ConnectionError("no MLLP address for the RCM")
-        return hl7v2.send_mllp(*self.mllp, text)
+        try:
+            return hl7v2.send_mllp(*self.mllp, text, timeout=outbox.read_timeout(),
+                                   connect_timeout=self.connect_timeout)
+        except TimeoutError as exc:
+            raise NoAnswer(str(exc)) from None
+        except OSError as exc:  # ConnectionRefusedError and the like, or an unreachable host
+            raise ConnectionError(f"rcm unreachable over MLLP: {exc}") from None
 
 
 @dataclass
@@ -58,7 +73,7 @@ class ServedSuite:
     """A running suite: ``urls``, ``mllp`` and ``stop()``. Ports are free ones unless given."""
 
     def __init__(self, suite: MockSuite, *, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
-                 mllp_port: int = 0, retry_every: float = 1.0, threads: int = 4,
+                 mllp_port: int = 0, retry_every: float = outbox.RETRY_EVERY, threads: int = 4,
                  elsewhere: dict[str, str] | None = None, elsewhere_mllp: tuple[str, int] | None = None):
         """``elsewhere`` sends a system's traffic to a real one instead of its mock (a vendor's EMR,
         say): the mocks then integrate with it, and its own mock stays idle."""
@@ -76,15 +91,11 @@ class ServedSuite:
         self.mllp_server = hl7v2.MllpServer(suite.receive_hl7, host=host, port=mllp_port).start()
         self.mllp = self.mllp_server.address
         suite.use_links(NetworkLinks({**self.urls, **(elsewhere or {})}, elsewhere_mllp or self.mllp))
-        self._stopping = threading.Event()
-        self._retrier = threading.Thread(target=self._retry, args=(retry_every,), name="outbox-retrier", daemon=True)
-        self._retrier.start()
-
-    def _retry(self, every: float) -> None:
-        # Waits on an Event, so stop() ends it at once; a destination that comes back is served
-        # within `every` seconds, and the outbox keeps each destination's order.
-        while not self._stopping.wait(every):
-            self.suite.deliver_pending()
+        # Delivers what a write could not, as soon as it is due (backoff per destination, capped),
+        # and at least every `retry_every` seconds; it survives any exception, and stop() ends it.
+        # Each pass first releases what a reorder fault held back (it would wait for a next message).
+        self.retrier = outbox.Retrier([c.outbox for c in suite.contexts.values()], every=retry_every,
+                                      also=suite.faults.flush).start()
 
     def stop_mllp(self) -> None:
         """Take the RCM's MLLP listener down (an outage as the EMR sees it)."""
@@ -95,8 +106,7 @@ class ServedSuite:
         self.mllp_server = hl7v2.MllpServer(self.suite.receive_hl7, host=self.mllp[0], port=self.mllp[1]).start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._retrier.join(timeout=5)
+        self.retrier.stop()
         self.mllp_server.stop()
         for http in self._http.values():
             _shutdown(http.server)

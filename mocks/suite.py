@@ -10,10 +10,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from kipu_harness.events import HttpAnswer
 from kipu_harness.settings import IntegrationSettings
 
 from . import crm, emr, payer, rcm
 from .common.base import Clock, SystemContext
+from .common.outbox import delivery_headers
 from .common import faults
 from .common.fault_routes import faults_api
 from .common.faults import FaultPlan
@@ -28,9 +30,10 @@ _FACTORIES = {"crm": crm.create_app, "emr": emr.create_app, "rcm": rcm.create_ap
 
 class MockSuite:
     def __init__(self, pm: Any, *, settings: IntegrationSettings | None = None, data_dir: str | Path | None = None,
-                 emr_auth: EmrApiAuth | None = None):
+                 emr_auth: EmrApiAuth | None = None, durability: str = "normal"):
         """``data_dir=None`` keeps everything in memory; otherwise one SQLite file per system.
-        ``emr_auth``: who may call the EMR's Kipu API (the development client by default)."""
+        ``emr_auth``: who may call the EMR's Kipu API (the development client by default).
+        ``durability``: the files' SQLite ``synchronous`` setting, ``normal`` or ``full`` (store.py)."""
         self.pm = pm
         self.emr_auth = emr_auth or EmrApiAuth()
         self.faults = FaultPlan()  # what /_mock/faults, `mocks up --faults` and the faults capability set
@@ -41,7 +44,7 @@ class MockSuite:
         self.apps: dict[str, Any] = {}
         secret = secrets.token_bytes(32)
         for system in SYSTEMS:
-            store = Store(self.data_dir / f"{system}.db" if self.data_dir else ":memory:")
+            store = Store(self.data_dir / f"{system}.db" if self.data_dir else ":memory:", durability)
             context = SystemContext(system, store, pm.hook, self.settings, self.clock, secret,
                                     configure=_configure(system), api_auth=self.emr_auth)
             if store.is_new():
@@ -114,8 +117,9 @@ class InProcessLinks:
         return self._clients[system]
 
     def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
-        response = self._client(system).post(path, data=body, content_type="application/json", environ_base=_IN)
-        return response.status_code, response.get_json(silent=True)
+        response = self._client(system).post(path, data=body, content_type="application/json", environ_base=_IN,
+                                             headers=delivery_headers(body))
+        return HttpAnswer(response.status_code, response.get_json(silent=True), response.headers)
 
     def send_hl7(self, text: str) -> str:
         response = self._client("rcm").post("/rcm/hl7", data=text, content_type="text/plain", environ_base=_IN)

@@ -24,6 +24,7 @@ from kipu_harness.events import Problem
 
 from .base import CONTROL_PREFIX, ApiError, SystemContext, mask_ssn
 from .control import control
+from .idempotency import OPENAPI_PARAMETER, install as idempotency_keys
 from .routes import IdConverter
 from .schemas import Error, problems_of
 
@@ -105,6 +106,7 @@ def new_app(context: SystemContext, *, title: str, description: str, apis: tuple
     app.json.sort_keys = False
     _errors(app)
     _limits_and_journal(app, context)
+    idempotency_keys(app, context)  # Idempotency-Key, and each write's "delivery" in its answer
     for api in (*apis, control):
         if isinstance(api, APIBlueprint):
             app.register_api(api)
@@ -136,6 +138,8 @@ def document(app: OpenAPI) -> dict[str, Any]:
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
+            if method == "post" and not path.startswith(CONTROL_PREFIX):
+                operation.setdefault("parameters", []).append(dict(OPENAPI_PARAMETER))
             responses = operation.setdefault("responses", {})
             takes_input = bool(operation.get("requestBody") or operation.get("parameters"))
             # flask-openapi3 adds a list-shaped 422 everywhere; ours is one Error, and only where

@@ -4,20 +4,19 @@ the journal, the control blueprint (reset, journal, clock, outbox) and the OpenA
 from __future__ import annotations
 
 import datetime as dt
-import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, has_request_context, request
 
+from kipu_harness import phi
 from kipu_harness.events import EventContext, Problem, Refused, SystemEvent
 
+from .outbox import Deliverer
 from .store import Store, Tx
 
 CONTROL_PREFIX = "/_mock"
-DELIVERY_WAIT = 15.0  # seconds a write waits for another thread's deliveries (see deliver_pending)
 
 
 class ApiError(Exception):
@@ -61,9 +60,16 @@ class SystemContext:
     configure: Callable[[Tx], None] | None = None
     # Who may call the EMR's Kipu API (mocks/emr/apiauth.EmrApiAuth); None: the default client.
     api_auth: Any = None
-    delivery_lock: threading.Lock = field(default_factory=threading.Lock)
-    # Set by a thread that found another one delivering: that one delivers its rows too (below).
-    more_to_deliver: threading.Event = field(default_factory=threading.Event)
+    # Run inside each write's transaction, after its change and events, with (tx, record, kind):
+    # what must commit with the write or not at all (the Idempotency-Key's claim: idempotency.py).
+    in_write: list[Callable[[Tx, dict[str, Any], str | None], None]] = field(default_factory=list)
+    outbox: Deliverer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = Deliverer(self.system, self.store, self._carry, lambda: self.clock.now().isoformat())
+
+    def _carry(self, delivery: Any) -> Any:
+        return self.hooks.harness_deliver(delivery=delivery, links=self.links)
 
     # -- the write path --------------------------------------------------------------------
     def write(
@@ -73,19 +79,24 @@ class SystemContext:
         data: dict[str, Any] | None = None,
         kind: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Apply ``change`` and raise ``event`` in one transaction, then deliver the outbox.
+        """Apply ``change`` and raise ``event`` in one transaction, then try the outbox once.
 
         Returns the record ``change`` produced (re-read as ``kind`` after the integration ran,
         since a plugin may have updated it) and what the
         integration plugins added to the response. A ``Refused`` from a plugin rolls back the
         whole write and becomes a 409: the request was well formed, a rule of the system refused it.
+        The messages the write queued are tried at once, within the request and with short
+        timeouts (outbox.py); whatever did not go waits for the retrier, and the request's answer
+        says so (its ``delivery``), so the write succeeds whatever its destinations do.
         """
         extra: dict[str, Any] = {}
-        enqueued: list[bool] = []
+        queued: dict[int, str] = {}
 
         def enqueue(tx: Tx, **kw: Any) -> bool:
-            enqueued.append(tx.enqueue(at=self.clock.now().isoformat(), **kw))
-            return enqueued[-1]
+            added = tx.enqueue(at=self.clock.now().isoformat(), **kw)
+            if added:
+                queued[tx.outbox_id(kw["key"])] = kw["destination"]
+            return added
 
         try:
             with self.store.transaction() as tx:
@@ -103,60 +114,32 @@ class SystemContext:
                     )
                     if kind:
                         record = tx.get(kind, record["id"]) or record
+                for hook in self.in_write:
+                    hook(tx, record, kind)
         except Refused as refused:
             raise ApiError(409, refused.message, refused.problems) from None
-        self.deliver_pending(wait=any(enqueued))
+        if has_request_context():  # the answer's "delivery" (idempotency.py) reports on these
+            g.setdefault("kipu_outbox", []).extend(queued)
+        if queued:
+            self.outbox.deliver(now=set(queued.values()), in_request=True)
+        else:  # nothing of its own: carry what is due, never waiting for another thread (see below)
+            self.outbox.deliver(now=(), wait=False, in_request=True)
         return record, extra
 
     def deliver_pending(self, wait: bool = True) -> list[dict[str, Any]]:
-        """Deliver what is pending, oldest first; a destination that is down keeps its order.
+        """Deliver what is pending, oldest first; a destination that fails keeps its order.
 
-        One thread delivers at a time; whoever holds the lock delivers again, before letting go, what
-        others left while it was busy. A write that queued something waits its turn, so its
-        deliveries are made before it answers. One that queued nothing (the EMR storing the
-        insurance the RCM sends it) does not wait: the RCM, delivering, waits on that very request,
-        and the EMR thread holding the lock may be waiting on the RCM (an A01 over MLLP), so two
-        systems serving requests at once (scenarios in parallel) would deadlock. The timeout is a
-        last resort against such a cycle: the rows are then left to the thread delivering.
+        One thread delivers to a destination at a time; whoever holds its lock delivers again,
+        before letting go, what others left while it was busy. ``wait``: try every destination
+        now, waiting for a thread already delivering to it; otherwise only what is due, and only
+        where no other thread is delivering. A write that queued nothing does not wait: the RCM,
+        delivering, waits on that very request (the EMR storing the insurance the RCM sends it),
+        and the EMR thread delivering may be waiting on the RCM (an A01 over MLLP), so two systems
+        serving requests at once (scenarios in parallel) would deadlock. The lock waits are
+        bounded (outbox.py) as a last resort against such a cycle: the rows are then left to the
+        thread delivering.
         """
-        results: list[dict[str, Any]] = []
-        self.more_to_deliver.set()
-        while self.more_to_deliver.is_set():
-            locked = self.delivery_lock.acquire(timeout=DELIVERY_WAIT) if wait else self.delivery_lock.acquire(False)
-            if not locked:
-                return results  # the thread delivering saw the flag: it delivers these rows too
-            try:
-                self.more_to_deliver.clear()
-                results += self._deliver_once()
-            finally:
-                self.delivery_lock.release()
-        return results
-
-    def _deliver_once(self) -> list[dict[str, Any]]:
-        from kipu_harness.events import Delivery
-
-        results = []
-        down: set[str] = set()
-        for row in self.store.outbox(status="pending"):
-            if row["destination"] in down:
-                continue
-            delivery = Delivery(
-                id=row["id"], destination=row["destination"], wire=row["wire"],
-                path=row["path"], body=row["body"], key=row["key"], attempts=row["attempts"],
-            )
-            try:
-                result = self.hooks.harness_deliver(delivery=delivery, links=self.links)
-            except ConnectionError as exc:
-                down.add(row["destination"])
-                self.store.mark(row["id"], "pending", f"unreachable: {exc}", None)
-                continue
-            if result is None:
-                self.store.mark(row["id"], "failed", f"no plugin delivers wire {row['wire']!r}", None)
-                continue
-            status = "delivered" if result.ok else "rejected"
-            self.store.mark(row["id"], status, result.detail, self.clock.now().isoformat())
-            results.append({"id": row["id"], "status": status, "detail": result.detail})
-        return results
+        return self.outbox.deliver(now=True if wait else (), wait=wait)
 
     def reset(self) -> None:
         """Empty the store, unpin the clock, and configure the system again."""
@@ -180,30 +163,8 @@ def ctx() -> SystemContext:
 
 # -- helpers for handlers ------------------------------------------------------------------
 
-# 123-45-6789 or 123456789 standing alone; not a ZIP+4 (12345-6789) or a longer number.
-_SSN = re.compile(r"(?<![\w-])(?:(\d{3})-(\d{2})-(\d{4})|(\d{3})(\d{2})(\d{4}))(?![\w-])")
-_SSN_FIELD = re.compile(r'("ssn"\s*:\s*")([^"]*)(")', re.I)
-
-
-_X12_SSN = re.compile(r"(REF\*SY\*)([^*~]*)")
-
-
-def mask_ssn(text: str) -> str:
-    """Mask anything shaped like an SSN: logs and journals never hold one in clear.
-
-    X12 is the exception to "any nine digits": its control numbers are nine digits too, and an
-    SSN can only stand in a REF*SY segment, so that is what is masked there.
-    """
-    if text.startswith("ISA"):
-        text = _X12_SSN.sub(lambda m: m.group(1) + _mask(m.group(2)), text)
-        return _SSN.sub(lambda m: "***-**-" + m.group(3) if m.group(3) else m.group(0), text)
-    text = _SSN_FIELD.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), text)
-    return _SSN.sub(lambda m: "***-**-" + (m.group(3) or m.group(6)), text)
-
-
-def _mask(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
-    return "***-**-" + digits[-4:] if len(digits) >= 4 else "***"
+# One masking function for every view (outbox, journal, logs, errors, reports): kipu_harness.phi.
+mask_ssn = phi.mask_ssn
 
 
 def require_role(tx: Tx, role: str = "billing") -> dict[str, Any]:

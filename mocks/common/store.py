@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kipu_harness.phi import mask_ssn
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id));
@@ -26,9 +28,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, wire TEXT NOT NULL,
     path TEXT NOT NULL, body TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
     status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
-    detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, delivered_at TEXT);
+    detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, delivered_at TEXT,
+    next_attempt_at REAL, last_error TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS inbox (key TEXT PRIMARY KEY, result TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER, answer TEXT, record TEXT);
 """
+# Columns added after the first release: a database made before them gets them on open.
+_ADDED_COLUMNS = {"outbox": (("next_attempt_at", "REAL"), ("last_error", "TEXT NOT NULL DEFAULT ''"))}
+# What `synchronous` may be (see Store): NORMAL survives a crash of the process, FULL a power loss too.
+DURABILITY = ("normal", "full")
 
 
 class Tx:
@@ -69,9 +78,10 @@ class Tx:
         self._conn.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, int(id)))
 
     def journal(self, at: str, channel: str, summary: str, body: str = "") -> None:
+        """An entry of the journal, its SSNs masked: the journal never holds one in clear."""
         self._conn.execute(
             "INSERT INTO journal (at, channel, summary, body) VALUES (?, ?, ?, ?)",
-            (at, channel, summary, body),
+            (at, channel, mask_ssn(summary), mask_ssn(body)),
         )
 
     def enqueue(self, *, destination: str, wire: str, path: str, body: str, key: str, at: str) -> bool:
@@ -83,6 +93,10 @@ class Tx:
         )
         return cur.rowcount == 1
 
+    def outbox_id(self, key: str) -> int | None:
+        row = self._conn.execute("SELECT id FROM outbox WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     def remember(self, key: str, result: str) -> str | None:
         """Record that message ``key`` was applied; returns the earlier result if it already was."""
         row = self._conn.execute("SELECT result FROM inbox WHERE key = ?", (key,)).fetchone()
@@ -91,12 +105,33 @@ class Tx:
         self._conn.execute("INSERT INTO inbox (key, result) VALUES (?, ?)", (key, result))
         return None
 
+    def idempotent(self, key: str) -> dict[str, Any] | None:
+        """What was kept for a request's Idempotency-Key (idempotency.py), or None."""
+        row = self._conn.execute(
+            "SELECT fingerprint, status, answer, record FROM idempotency WHERE key = ?", (key,)).fetchone()
+        return dict(zip(("fingerprint", "status", "answer", "record"), row)) if row else None
+
+    def keep_idempotent(self, key: str, fingerprint: str, *, status: int | None = None, answer: str | None = None,
+                        record: str | None = None) -> None:
+        self._conn.execute(
+            "INSERT INTO idempotency (key, fingerprint, status, answer, record) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET status = excluded.status, answer = excluded.answer,"
+            " record = COALESCE(excluded.record, idempotency.record)",
+            (key, fingerprint, status, answer, record))
+
 
 class Store:
     """A SQLite database shared by the threads of one mock system."""
 
-    def __init__(self, path: str | Path = ":memory:"):
+    def __init__(self, path: str | Path = ":memory:", durability: str = "normal"):
+        """``durability`` (a file only): ``normal`` (WAL, ``synchronous=NORMAL``): a committed write
+        survives a crash of the process, but a power loss or OS crash may lose the last
+        transactions (never corrupt the file); ``full`` (``synchronous=FULL``): a commit waits
+        until the WAL is on disk, so it survives a power loss too, at the cost of an fsync each."""
+        if durability not in DURABILITY:
+            raise ValueError(f"durability {durability!r}: expected one of {', '.join(DURABILITY)}")
         self.path = str(path)
+        self.durability = durability
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # One connection behind a lock: the mocks serve a handful of threads, and a single
@@ -105,8 +140,13 @@ class Store:
         self._lock = threading.RLock()
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(f"PRAGMA synchronous={durability.upper()}")
         self._conn.executescript(SCHEMA)
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns:
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -137,28 +177,59 @@ class Store:
             rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
         return [dict(zip(("id", "at", "channel", "summary", "body"), r)) for r in rows]
 
-    def outbox(self, status: str | None = None) -> list[dict[str, Any]]:
-        cols = ("id", "destination", "wire", "path", "body", "key", "status", "attempts", "detail", "created_at", "delivered_at")
-        with self._lock:
-            sql = f"SELECT {', '.join(cols)} FROM outbox"
-            args: tuple[Any, ...] = ()
-            if status:
-                sql += " WHERE status = ?"
-                args = (status,)
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
-        return [dict(zip(cols, r)) for r in rows]
+    _OUTBOX = ("id", "destination", "wire", "path", "body", "key", "status", "attempts", "detail", "created_at",
+               "delivered_at", "next_attempt_at", "last_error")
 
-    def mark(self, delivery_id: int, status: str, detail: str, at: str | None) -> None:
+    def outbox(self, status: str | None = None) -> list[dict[str, Any]]:
+        return self._outbox(*(("status = ?", (status,)) if status else ("1", ())))
+
+    def _outbox(self, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(f"SELECT {', '.join(self._OUTBOX)} FROM outbox WHERE {where} ORDER BY id",
+                                      args).fetchall()
+        return [dict(zip(self._OUTBOX, r)) for r in rows]
+
+    def mark(self, delivery_id: int, status: str, detail: str, at: str | None, *,
+             next_attempt_at: float | None = None, error: bool = False) -> None:
+        """One attempt's outcome; ``error``: ``detail`` is also kept as the row's ``last_error``."""
         with self._lock:
             self._conn.execute(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1, detail = ?, delivered_at = ?"
-                " WHERE id = ?",
-                (status, detail, at, delivery_id),
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, detail = ?, delivered_at = ?,"
+                " next_attempt_at = ?, last_error = CASE WHEN ? THEN ? ELSE last_error END WHERE id = ?",
+                (status, detail, at, next_attempt_at, error, detail, delivery_id),
             )
+
+    def schedule(self, delivery_id: int, next_attempt_at: float | None) -> None:
+        """Move a pending delivery's next attempt (None: at once)."""
+        with self._lock:
+            self._conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+                               (next_attempt_at, delivery_id))
+
+    def outbox_rows(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The outbox rows with these ids (what one write queued)."""
+        ids = [int(i) for i in ids]
+        return self._outbox(f"id IN ({', '.join('?' * len(ids))})", tuple(ids)) if ids else []
+
+    def pending_destinations(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT destination FROM outbox WHERE status = 'pending' GROUP BY destination ORDER BY MIN(id)")
+            return [d for (d,) in rows.fetchall()]
+
+    def pending(self, destination: str) -> list[dict[str, Any]]:
+        """A destination's pending deliveries, oldest first."""
+        return self._outbox("status = 'pending' AND destination = ?", (destination,))
+
+    def earliest_attempt(self) -> float | None:
+        """When the earliest scheduled retry is due (None: none is scheduled)."""
+        with self._lock:
+            (at,) = self._conn.execute(
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
+            return at
 
     def reset(self) -> None:
         with self.transaction() as tx:
-            for table in ("records", "journal", "outbox", "inbox"):
+            for table in ("records", "journal", "outbox", "inbox", "idempotency"):
                 tx._conn.execute(f"DELETE FROM {table}")
             tx._conn.execute("DELETE FROM sqlite_sequence")
 
