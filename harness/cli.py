@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--mllp-port", type=int, default=2575, help="RCM MLLP port for HL7 v2 (default 2575)")
     up.add_argument("--data", default=".kipu-harness/data", help="folder for the SQLite files (default .kipu-harness/data)")
     up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
+    up.add_argument("--durability", choices=("normal", "full"), default="normal",
+                    help="SQLite synchronous setting of the data files: normal (default; a committed write survives "
+                         "a crash of the process, a power loss may lose the last ones) or full (survives a power "
+                         "loss too; an fsync per write)")
     up.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the integration settings "
                                                      "and whose [emr_api] table the EMR's API clients")
     up.add_argument("--no-auth", action="store_true",
@@ -194,7 +198,7 @@ def mocks_up(args: argparse.Namespace) -> int:
         print("kipu-harness: warning: --no-auth: the EMR's Kipu API answers unsigned requests from anyone",
               file=sys.stderr)
     suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data,
-                      emr_auth=emr_auth)
+                      emr_auth=emr_auth, durability=args.durability)
     seeded = None
     if args.seed is not None:
         from kipu_harness.mocks import census
@@ -221,7 +225,7 @@ def mocks_up(args: argparse.Namespace) -> int:
     print("\n".join(credential_lines(emr_auth)))
     for system, url in elsewhere.items():
         print(f"  {system.upper()} traffic goes to {url} (a real system; its mock stays idle)")
-    print(f"  data: {'memory' if args.memory else Path(args.data).resolve()}")
+    print(f"  data: {'memory' if args.memory else f'{Path(args.data).resolve()} (durability {args.durability})'}")
     if args.seed is not None:
         print(f"  census (seed {args.seed}): " + (", ".join(f"{n} {k}" for k, n in seeded.items()) if seeded
                                                    else "not seeded, the data folder already has patients"))

@@ -27,7 +27,9 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +84,23 @@ def failure(exc: BaseException) -> str:
     return f"delivery error: {type(exc).__name__} (see the server log)"
 
 
+_FAILURES = ("no answer", "unreachable", "network error", "delivery error", "unreadable acknowledgement")
+
+
+def kind(detail: str) -> str:
+    """What a log may say of an outcome: its kind (``HTTP 503``, ``AE 206``, ``no answer``...),
+    never the receiver's words, which may quote the message."""
+    for prefix in _FAILURES:
+        if detail.startswith(prefix):
+            return prefix
+    words = []
+    for word in detail.split(":")[0].split()[:2]:  # a protocol and a code: "HTTP 503", "AE 206", "AR"
+        if not ((word.isalpha() and word.isupper()) or word.isdigit()):
+            break
+        words.append(word)
+    return " ".join(words) or "refused"
+
+
 @dataclass
 class _Streak:
     """How a destination has been doing since its last success (in memory only)."""
@@ -106,18 +125,21 @@ class Deliverer:
         self._streaks: dict[str, _Streak] = defaultdict(_Streak)
         self.retrier: Retrier | None = None
 
-    def deliver(self, *, now: Collection[str] | bool = True, wait: bool = True,
-                in_request: bool = False) -> list[dict[str, Any]]:
+    def deliver(self, *, now: Collection[str] | bool = True, wait: bool = True, in_request: bool = False,
+                destinations: Collection[str] | None = None) -> list[dict[str, Any]]:
         """Deliver what is pending, oldest first per destination; returns each attempt's outcome.
 
         ``now``: the destinations (True: all) tried at once whatever their schedule, waiting
         (``wait``) for a thread already delivering to them; the others only when due, and only if
         no other thread is delivering to them. ``in_request``: a write's own try (short timeouts).
+        ``destinations``: only these.
         """
         results: list[dict[str, Any]] = []
         token = _read_timeout.set(REQUEST_READ_TIMEOUT if in_request else READ_TIMEOUT)
         try:
             for destination in self.store.pending_destinations():
+                if destinations is not None and destination not in destinations:
+                    continue
                 eager = now is True or destination in now  # type: ignore[operator]
                 if in_request and self._leave_to_retrier(destination, eager):
                     continue
@@ -193,8 +215,7 @@ class Deliverer:
         elif not result.retry:
             status, detail = "rejected", result.detail
             self.store.mark(row["id"], status, detail, None, error=True)
-            log.info("%s -> %s: delivery %s rejected (%s)", self.system, row["destination"], row["id"],
-                     detail.split(":")[0][:40])
+            log.info("%s -> %s: delivery %s rejected (%s)", self.system, row["destination"], row["id"], kind(detail))
         else:
             status, detail = "pending", result.detail
             self._failed(row, detail, hung, result.retry_after)
@@ -209,9 +230,9 @@ class Deliverer:
             pause = max(pause, min(max(retry_after, 0.0), RETRY_AFTER_CAP))
             streak.not_before = time.time() + pause
         self.store.mark(row["id"], "pending", detail, None, next_attempt_at=time.time() + pause, error=True)
-        if streak.failures == 1:  # once per streak; the reason's first words name the kind, not the data
+        if streak.failures == 1:  # once per streak, and only the kind of failure: never the data
             log.warning("%s -> %s: delivery failing (%s); retrying with backoff up to %gs", self.system,
-                        row["destination"], detail.split(":")[0][:40], BACKOFF_CAP)
+                        row["destination"], kind(detail), BACKOFF_CAP)
 
     def _recovered(self, destination: str) -> None:
         streak = self._streaks.pop(destination, None)
@@ -255,17 +276,22 @@ class Deliverer:
 
 class Retrier:
     """A thread that keeps delivering the outboxes: due messages at once, otherwise at least
-    every ``every`` seconds. It never dies of an exception (each streak of them is logged once);
-    ``wake`` makes it look at once (a write to a destination that hangs sets it)."""
+    every ``every`` seconds. Each destination of each system is carried by a worker of its own
+    (at most ``workers`` at a time), so a destination that hangs delays no other. Neither the
+    thread nor a worker dies of an exception (each streak of them is logged once); ``wake``
+    makes it look at once (a write to a destination that hangs sets it)."""
 
     def __init__(self, deliverers: Iterable[Deliverer], every: float = RETRY_EVERY,
-                 also: Callable[[], Any] | None = None):
+                 also: Callable[[], Any] | None = None, workers: int = 8):
         self.deliverers = list(deliverers)
         self.every = every
         self.also = also  # called before each pass (say, to release messages a fault held)
         self.wake = threading.Event()
         self._stopping = threading.Event()
-        self._failing = False
+        self._failing: set[str] = set()  # what failed last time: "pass", or "system -> destination"
+        self._busy: set[tuple[int, str]] = set()
+        self._guard = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox-retry")
         self.passes = 0
         self._thread = threading.Thread(target=self._run, name="outbox-retrier", daemon=True)
 
@@ -276,9 +302,11 @@ class Retrier:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop looking; wait (up to about ``READ_TIMEOUT``) for the attempts in flight."""
         self._stopping.set()
         self.wake.set()
         self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
         for deliverer in self.deliverers:
             if deliverer.retrier is self:
                 deliverer.retrier = None
@@ -289,29 +317,55 @@ class Retrier:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self.wake.clear()
-            try:
+            pause = self.every
+            with self._survive("pass"):
                 pause = self.run_once()
-                if self._failing:
-                    log.warning("outbox retrier: working again")
-                self._failing = False
-            except Exception:  # never die: the next pass may well succeed
-                if not self._failing:
-                    log.exception("outbox retrier: a pass failed; it keeps trying every %gs", self.every)
-                self._failing = True
-                pause = self.every
             self.wake.wait(pause)
 
     def run_once(self) -> float:
-        """One pass over every outbox; returns how long to wait before the next one."""
+        """One pass: each destination with pending messages to a worker (unless one has it
+        already); returns how long to wait before the next pass."""
         self.passes += 1
         if self.also is not None:
             self.also()
         due = []
         for deliverer in self.deliverers:
-            deliverer.deliver(now=(), wait=False)
+            for destination in deliverer.store.pending_destinations():
+                key = (id(deliverer), destination)
+                with self._guard:
+                    if key in self._busy or self._stopping.is_set():
+                        continue
+                    self._busy.add(key)
+                try:
+                    self._pool.submit(self._carry, deliverer, destination, key)
+                except RuntimeError:  # shut down meanwhile
+                    self._busy.discard(key)
             at = deliverer.store.earliest_attempt()
             if at is not None:
                 due.append(at)
         if not due:
             return self.every
         return min(self.every, max(0.02, min(due) - time.time()))
+
+    def _carry(self, deliverer: Deliverer, destination: str, key: tuple[int, str]) -> None:
+        try:
+            with self._survive(f"{deliverer.system} -> {destination}"):
+                deliverer.deliver(now=(), wait=False, destinations=(destination,))
+        finally:
+            with self._guard:
+                self._busy.discard(key)
+
+    @contextmanager
+    def _survive(self, what: str) -> Iterator[None]:
+        """Nothing escapes: the first failure of a streak is logged (with its traceback: an
+        exception here is a bug of the mocks, not a message), the rest until a success are not."""
+        try:
+            yield
+        except Exception:
+            if what not in self._failing:
+                log.exception("outbox retrier: %s failed; it keeps trying every %gs", what, self.every)
+            self._failing.add(what)
+        else:
+            if what in self._failing:
+                log.warning("outbox retrier: %s works again", what)
+            self._failing.discard(what)
