@@ -59,7 +59,7 @@ def judge(tx: Tx, stream: str, key: int, body: Any) -> str:
 def write_in_order(stream: str, key: int, body: Any, change: Callable[[Tx], dict[str, Any]], event: str | None,
                    held: Callable[[Tx], int]) -> int | None:
     """Apply ``change`` if ``body`` is next for ``key``: None when applied, else how many records
-    the mirror holds (``held``), unchanged. The outcome is journaled on channel ``webhook``."""
+    the mirror holds (``held``), unchanged. The outcome is journaled on channel ``integration``."""
     context = ctx()
     where = f"{stream} of {'EMR patient ' + str(key) if stream != 'payors' else 'the RCM'}"
 
@@ -70,10 +70,10 @@ def write_in_order(stream: str, key: int, body: Any, change: Callable[[Tx], dict
     try:
         outcome, _ = context.write(ordered, event)
     except Reused as refused:
-        context.journal("webhook", f"{where}: {refused.message}")
+        context.journal("integration", f"{where}: {refused.message}")
         raise
     if "skipped" in outcome:
-        context.journal("webhook", f"{where}: {outcome['skipped']}")
+        context.journal("integration", f"{where}: {outcome['skipped']}")
         return outcome["held"]
-    context.journal("webhook", f"{where}: applied" + ("" if body.sequence is None else f" (sequence {body.sequence})"))
+    context.journal("integration", f"{where}: applied" + ("" if body.sequence is None else f" (sequence {body.sequence})"))
     return None
