@@ -24,7 +24,7 @@ from kipu_harness.events import Problem
 
 from .base import CONTROL_PREFIX, ApiError, SystemContext, mask_ssn
 from .control import control
-from .idempotency import OPENAPI_PARAMETER, install as idempotency_keys
+from .idempotency import IN_USE, OPENAPI_PARAMETER, install as idempotency_keys
 from .routes import IdConverter
 from .schemas import Error, problems_of
 
@@ -138,9 +138,10 @@ def document(app: OpenAPI) -> dict[str, Any]:
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
             if method == "post" and not path.startswith(CONTROL_PREFIX):
                 operation.setdefault("parameters", []).append(dict(OPENAPI_PARAMETER))
-            responses = operation.setdefault("responses", {})
+                responses.setdefault("409", {"description": IN_USE, "content": error})
             takes_input = bool(operation.get("requestBody") or operation.get("parameters"))
             # flask-openapi3 adds a list-shaped 422 everywhere; ours is one Error, and only where
             # there is input to refuse.

@@ -33,6 +33,8 @@ from .store import Tx
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 REPLAYED = "Idempotent-Replayed"
+IN_USE = ("Refused (among other reasons): the Idempotency-Key is in use by a request not yet answered, "
+          "or one that wrote but whose answer was lost")
 
 OPENAPI_PARAMETER = {
     "name": HEADER, "in": "header", "required": False,
