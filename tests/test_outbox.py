@@ -65,7 +65,10 @@ def test_rcm_down_mid_delivery_then_back_delivers_once_in_order(target):
 def test_the_same_message_twice_is_applied_once():
     target = make_target("inprocess")
     try:
-        patient = target.emr.add_diagnosis(target.emr.create_patient(**PERSON), "F10.20")
+        # No SSN: the outbox view masks it, and a copy with a masked SSN is another message under
+        # the same MSH-10 (refused AR; tests/test_message_order.py), not the lost ACK's message.
+        person = {k: v for k, v in PERSON.items() if k != "ssn"}
+        patient = target.emr.add_diagnosis(target.emr.create_patient(**person), "F10.20")
         target.emr.action(patient, "mr_number")
         a01 = next(d for d in target.controls["emr"].outbox() if "ADT^A01" in d["body"])
         reply = target.rcm.send_hl7(a01["body"])  # as if the first ACK had been lost
