@@ -35,7 +35,7 @@ class NetworkLinks:
         try:
             return self._session.post(self.urls[system] + path, data=text.encode(), headers=headers, timeout=timeout)
         except requests.Timeout as exc:
-            raise NoAnswer(f"{system}: no answer within {timeout[1]:g}s ({type(exc).__name__})") from None
+            raise NoAnswer(f"{system}: no answer within {timeout[1]:g} s ({type(exc).__name__})") from None
         except requests.RequestException as exc:
             raise ConnectionError(f"{system} unreachable: {exc}") from None
 

@@ -113,8 +113,8 @@ def _rows(suite, system="crm"):
 
 @pytest.mark.parametrize("fault, reason", [
     (requests.ConnectionError("refused"), "unreachable: rcm unreachable"),
-    (requests.ReadTimeout("read timed out"), "no answer: rcm: no answer within 3s"),
-    (requests.ConnectTimeout("connect timed out"), "no answer: rcm: no answer within 3s"),
+    (requests.ReadTimeout("read timed out"), "no answer: rcm: no answer within 3 s"),
+    (requests.ConnectTimeout("connect timed out"), "no answer: rcm: no answer within 3 s"),
 ])
 def test_a_network_fault_answers_201_queued_and_the_message_goes_when_the_rcm_is_back(crm, fault, reason):
     suite, client, faked = crm
@@ -240,7 +240,7 @@ def test_the_retrier_survives_any_exception_and_logs_the_streak_once(fast, caplo
 
 @pytest.mark.parametrize("detail, said", [
     ("HTTP 503: patient 123-45-6789 busy", "HTTP 503"), ("AE 206 PID-19 123-45-6789", "AE 206"),
-    ("AR bad SSN 123-45-6789", "AR"), ("no answer: rcm: no answer within 3s", "no answer"),
+    ("AR bad SSN 123-45-6789", "AR"), ("no answer: rcm: no answer within 3 s", "no answer"),
     ("unreachable: rcm is down", "unreachable"), ("delivery error: KeyError (see the server log)", "delivery error"),
     ("something else", "refused"),
 ])
