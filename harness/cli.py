@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
+import os
+import re
 import shutil
 import signal
 import sys
@@ -15,6 +18,7 @@ from . import call
 
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+TOKEN_ENV = "KIPU_HARNESS_CONTROL_TOKEN"  # `mocks up --control-token`'s default
 SECRET_ENV = "KIPU_HARNESS_EMR_SECRET"  # where a profile written by `mocks up` looks for a configured secret
 
 
@@ -36,7 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     up = mock_commands.add_parser("up", help="serve the mock CRM, EMR and RCM (HTTP and MLLP) on loopback until Ctrl-C",
                                   description="Serve the mock CRM, EMR and RCM on loopback until Ctrl-C. "
                                               "Data is kept in SQLite files under --data and survives a restart.")
-    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    up.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1, loopback only; any other address warns)")
+    up.add_argument("--control-token", metavar="TOKEN", default=os.environ.get(TOKEN_ENV),
+                    help=f"the token the mocks' /_mock routes need (X-Kipu-Mock-Token; default: ${TOKEN_ENV}, "
+                         "else [mocks] control_token of --config, else a new one each run; printed)")
     up.add_argument("--crm-port", type=int, default=8101, help="CRM HTTP port (default 8101; 0 = any free port)")
     up.add_argument("--emr-port", type=int, default=8102, help="EMR HTTP port (default 8102)")
     up.add_argument("--rcm-port", type=int, default=8103, help="RCM HTTP port (default 8103)")
@@ -188,7 +196,7 @@ def mocks_up(args: argparse.Namespace) -> int:
     from kipu_harness.mocks.emr.apiauth import EmrApiAuth
     from kipu_harness.mocks.serve import ServedSuite
 
-    settings, emr_auth = IntegrationSettings(), EmrApiAuth()
+    settings, emr_auth, config = IntegrationSettings(), EmrApiAuth(), {}
     if args.config:
         config = read_toml(args.config, "config")
         settings = IntegrationSettings.from_mapping(config.get("integration", {}))
@@ -199,6 +207,12 @@ def mocks_up(args: argparse.Namespace) -> int:
               file=sys.stderr)
     suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data,
                       emr_auth=emr_auth, durability=args.durability)
+    token = args.control_token or config.get("mocks", {}).get("control_token")
+    if token is not None:
+        suite.guard.token = checked_token(token)
+    if not is_loopback(args.host):
+        print(f"kipu-harness: warning: --host {args.host} is not loopback: other machines can reach the mocks "
+              "(their data is synthetic PHI; the control routes still need the token)", file=sys.stderr)
     seeded = None
     if args.seed is not None:
         from kipu_harness.mocks import census
@@ -223,6 +237,7 @@ def mocks_up(args: argparse.Namespace) -> int:
         print(f"  {system.upper():<5}  {url}   API page: {url}/docs/swagger   OpenAPI: {url}/openapi.json")
     print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
     print("\n".join(credential_lines(emr_auth)))
+    print(f"  control   token {suite.guard.token}  (header X-Kipu-Mock-Token on /_mock/*; /_mock/health is open)")
     for system, url in elsewhere.items():
         print(f"  {system.upper()} traffic goes to {url} (a real system; its mock stays idle)")
     print(f"  data: {'memory' if args.memory else f'{Path(args.data).resolve()} (durability {args.durability})'}")
@@ -230,7 +245,8 @@ def mocks_up(args: argparse.Namespace) -> int:
         print(f"  census (seed {args.seed}): " + (", ".join(f"{n} {k}" for k, n in seeded.items()) if seeded
                                                    else "not seeded, the data folder already has patients"))
     if args.profile_out:
-        write_profile(Path(args.profile_out), served, elsewhere, allow_reset=args.memory, emr_auth=emr_auth)
+        write_profile(Path(args.profile_out), served, elsewhere, allow_reset=args.memory, emr_auth=emr_auth,
+                      control_token=suite.guard.token)
         print(f"  profile: {args.profile_out}")
     print("Ctrl-C to stop.", flush=True)
     try:
@@ -241,6 +257,20 @@ def mocks_up(args: argparse.Namespace) -> int:
     suite.close()
     print("stopped.")
     return 0
+
+
+def checked_token(token: Any) -> str:
+    """A control token given by the user: 8 to 200 visible ASCII characters (no quote or backslash)."""
+    if not isinstance(token, str) or not re.fullmatch(r"[!#-\[\]-~]{8,200}", token):
+        raise ValueError("control token: expected 8 to 200 visible ASCII characters, no quote or backslash")
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def credential_lines(emr_auth: Any) -> list[str]:
@@ -259,9 +289,10 @@ def credential_lines(emr_auth: Any) -> list[str]:
 
 
 def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None, *, allow_reset: bool = False,
-                  emr_auth: Any = None) -> None:
+                  emr_auth: Any = None, control_token: str | None = None) -> None:
     """A profile for these mocks; a system sent elsewhere is listed at its real address, not mocked.
-    A configured EMR client is named with its secret's environment variable, never the secret."""
+    A configured EMR client is named with its secret's environment variable, never the secret.
+    ``control_token``: the mocks' control token, which their /_mock routes need."""
     from .apiauth import DEVELOPMENT
 
     elsewhere = elsewhere or {}
@@ -271,6 +302,9 @@ def write_profile(path: Path, served, elsewhere: dict[str, str] | None = None, *
              "# true only for mocks kept in memory (--memory): a run may then empty them between scenarios.",
              "# With a data folder this stays false: your saved data is never wiped unasked.",
              f"allow_reset = {str(allow_reset).lower()}"]
+    if control_token:
+        lines += ["# The mocks' control token (X-Kipu-Mock-Token): their /_mock routes need it. New each run",
+                  "# of `mocks up` unless given with --control-token.", f'control_token = "{control_token}"']
     for system, url in served.urls.items():
         real = system in elsewhere
         lines += ["", f"[systems.{system}]", f'url = "{elsewhere.get(system, url)}"', f"mocked = {str(not real).lower()}"]

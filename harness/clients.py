@@ -13,7 +13,7 @@ from typing import Any
 
 from .contract import NotOffered, Refusal
 from .model import Patient, Prospect, RcmPatient, TreatmentOpportunity
-from .transport import Reply, Transport
+from .transport import CONTROL_TOKEN_HEADER, Reply, Transport, WithHeaders
 
 __all__ = ["CrmClient", "EmrClient", "RcmClient", "PayerClient", "MockControl", "Window", "Refusal", "NotOffered"]
 
@@ -354,10 +354,11 @@ class PayerClient:
 
 
 class MockControl:
-    """The control routes only a mock has (capabilities: reset, journal, clock, outbox, faults)."""
+    """The control routes only a mock has (capabilities: reset, journal, clock, outbox, faults);
+    ``token``: the suite's control token, sent with each request (X-Kipu-Mock-Token)."""
 
-    def __init__(self, transport: Transport):
-        self.http = transport
+    def __init__(self, transport: Transport, token: str | None = None):
+        self.http = WithHeaders(transport, {CONTROL_TOKEN_HEADER: token}) if token else transport
 
     def reset(self) -> None:
         _ok(self.http.request("POST", "/_mock/reset"))

@@ -96,6 +96,8 @@ class SystemAddress:
     # environment variable it names. None: requests go unsigned (a mock's development client is
     # used for a mocked EMR).
     credential: Credential | None = field(default=None, compare=False)
+    # A mock's control token (X-Kipu-Mock-Token): the system's control_token, else the profile's.
+    control_token: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class Profile:
         [integration]
         diagnosis_order = "principal-then-added"
 
+    ``control_token = "..."`` (top level, or in a system's table for that system) is the mocks'
+    control token, sent to their /_mock routes; ``mocks up --profile-out`` writes it.
     ``allow_reset = true`` (top level) lets a run empty every system between scenarios; it is
     honoured only when every system is mocked. ``settle = 2.0`` (top level, seconds, the default)
     is how long a negative check ("nothing was sent") watches on this deployment before it
@@ -221,7 +225,8 @@ class Profile:
             if not isinstance(options, dict):
                 raise ValueError(f"profile {path}: [systems.{system}] options must be a table")
             systems[system] = SystemAddress(url.rstrip("/"), mocked, mllp, driver, options,
-                                            _credential(path, system, entry))
+                                            _credential(path, system, entry),
+                                            _token(path, f"[systems.{system}] ", entry) or _token(path, "", data))
         settings = IntegrationSettings.from_mapping(data.get("integration", {}))
         return cls(str(data.get("name", path.stem)), systems, settings,
                    float(data.get("wait_timeout", 15.0)), path,
@@ -231,8 +236,15 @@ class Profile:
 
 SYSTEMS = ("crm", "emr", "rcm", "payer")
 _CREDENTIAL_KEYS = ("access_id", "app_id", "secret_env", "digest", "secret")  # "secret": to refuse it by name
-_PROFILE_KEYS = ("name", "wait_timeout", "allow_reset", "settle", "systems", "integration")
-_SYSTEM_KEYS = ("url", "mocked", "mllp", "driver", "options", *_CREDENTIAL_KEYS)
+_PROFILE_KEYS = ("name", "wait_timeout", "allow_reset", "settle", "systems", "integration", "control_token")
+_SYSTEM_KEYS = ("url", "mocked", "mllp", "driver", "options", "control_token", *_CREDENTIAL_KEYS)
+
+
+def _token(path: Path, where: str, table: dict[str, Any]) -> str | None:
+    token = table.get("control_token")
+    if token is not None and (not isinstance(token, str) or not token or not token.isprintable() or " " in token):
+        raise ValueError(f"profile {path}: {where}control_token: expected the token as a string (no spaces)")
+    return token
 
 
 def _credential(path: Path, system: str, entry: dict[str, Any]) -> Credential | None:

@@ -84,3 +84,17 @@ class HttpTransport:
         except ValueError:
             body = None
         return Reply(response.status_code, body, response.text)
+
+
+CONTROL_TOKEN_HEADER = "X-Kipu-Mock-Token"  # what the mocks' /_mock routes need (mocks/common/guard.py)
+
+
+class WithHeaders:
+    """A transport that adds these headers to every request (the mocks' control token, say)."""
+
+    def __init__(self, transport: Transport, headers: dict[str, str]):
+        self._transport, self._headers = transport, dict(headers)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Reply:
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), **self._headers}
+        return self._transport.request(method, path, **kwargs)

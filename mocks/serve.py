@@ -88,6 +88,7 @@ class ServedSuite:
             thread.start()
             self._http[system] = _Http(server, thread)
             self.urls[system] = f"http://{host}:{server.effective_port}"
+        suite.guard.serve(self.urls)  # their origins are the mocks' own (common/guard.py)
         self.mllp_server = hl7v2.MllpServer(suite.receive_hl7, host=host, port=mllp_port).start()
         self.mllp = self.mllp_server.address
         suite.use_links(NetworkLinks({**self.urls, **(elsewhere or {})}, elsewhere_mllp or self.mllp))

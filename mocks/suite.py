@@ -15,6 +15,7 @@ from kipu_harness.settings import IntegrationSettings
 
 from . import crm, emr, payer, rcm
 from .common.base import Clock, SystemContext
+from .common.guard import Guard
 from .common.outbox import delivery_headers
 from .common import faults
 from .common.fault_routes import faults_api
@@ -54,6 +55,10 @@ class MockSuite:
             app.extensions["kipu_faults"] = self.faults
             app.register_api(faults_api)
             app.wsgi_app = faults.middleware(app.wsgi_app, system, self.faults)
+        # The control token (X-Kipu-Mock-Token) and the mocks' own origins: common/guard.py.
+        self.guard = Guard()
+        for app in self.apps.values():
+            app.extensions["kipu_guard"] = self.guard
         self.use_links(InProcessLinks(self.apps))
         self._receive_hl7 = faults.hl7_handler(lambda text: receive_hl7(self.contexts["rcm"], text), self.faults)
 

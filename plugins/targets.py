@@ -60,7 +60,7 @@ def _mock_target(name: str, suite: Any, transports: dict[str, Any], *, closer: A
         rcm=RcmClient(transports["rcm"]),
         payer=PayerClient(transports["payer"]),
         capabilities=MOCK_CAPABILITIES,
-        controls={system: MockControl(t) for system, t in transports.items()},
+        controls={system: MockControl(t, suite.guard.token) for system, t in transports.items()},
         wait_timeout=1.0,
         closer=closer,
         outage=outage,
@@ -75,7 +75,8 @@ def remote_target(options: TargetOptions) -> Target:
         raise ValueError("the remote target needs a profile: --profile FILE")
     systems = options.profile.systems
     drivers = make_drivers(options.profile, options.pm)
-    controls = {name: MockControl(HttpTransport(address.url)) for name, address in systems.items() if address.mocked}
+    controls = {name: MockControl(HttpTransport(address.url), address.control_token)
+                for name, address in systems.items() if address.mocked}
     everything_mocked = len(controls) == len(systems)
     capabilities = set(MOCK_CAPABILITIES) if everything_mocked else set()
     if not options.profile.allow_reset:

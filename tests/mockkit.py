@@ -43,9 +43,13 @@ def pm():
 
 
 def _mocks(suite: MockSuite) -> Mocks:
-    """Test clients; the EMR's signs every request with the suite's client, as Kipu's API needs."""
-    return Mocks(suite, *(signing_client(suite.apps[s], suite.emr_auth.signer if s == "emr" else None)
-                          for s in ("crm", "emr", "rcm", "payer")))
+    """Test clients; the EMR's signs every request with the suite's client, as Kipu's API needs,
+    and each sends the suite's control token (its /_mock routes need it)."""
+    clients = [signing_client(suite.apps[s], suite.emr_auth.signer if s == "emr" else None)
+               for s in ("crm", "emr", "rcm", "payer")]
+    for client in clients:
+        client.environ_base["HTTP_X_KIPU_MOCK_TOKEN"] = suite.guard.token
+    return Mocks(suite, *clients)
 
 
 @pytest.fixture

@@ -50,6 +50,9 @@ def signed(app, credential):
 
 
 SUITE = _suite()
+# The control routes need the suite's token (X-Kipu-Mock-Token), as a declared apiKey: schemathesis
+# sends it, and checks that a request without it, or with another, is refused.
+CONFIG["headers"] = {"X-Kipu-Mock-Token": SUITE.guard.token}
 SCHEMAS = {system: schemathesis.openapi.from_wsgi(
     "/openapi.json", signed(SUITE.apps[system], SUITE.emr_auth.signer) if system == "emr" else SUITE.apps[system],
     config=SchemathesisConfig.from_dict(CONFIG)) for system in SYSTEMS}

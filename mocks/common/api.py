@@ -20,10 +20,12 @@ from flask_openapi3_swagger.plugins import RegisterPlugin as SwaggerUI
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from kipu_harness import phi
 from kipu_harness.events import Problem
 
 from .base import CONTROL_PREFIX, ApiError, SystemContext, mask_ssn
 from .control import control
+from . import guard
 from .idempotency import IN_USE, OPENAPI_PARAMETER, install as idempotency_keys
 from .routes import IdConverter
 from .schemas import Error, problems_of
@@ -105,6 +107,8 @@ def new_app(context: SystemContext, *, title: str, description: str, apis: tuple
     app.extensions["kipu"] = context
     app.json.sort_keys = False
     _errors(app)
+    guard.install(app)  # Origin, the control token and the body's type, before anything reads the body
+    _masked_errors(app)
     _limits_and_journal(app, context)
     idempotency_keys(app, context)  # Idempotency-Key, and each write's "delivery" in its answer
     for api in (*apis, control):
@@ -159,6 +163,7 @@ def document(app: OpenAPI) -> dict[str, Any]:
                 responses.setdefault("404", {"description": "No such record", "content": error})
             for status, response in responses.items():
                 response["description"] = response.get("description") or HTTPStatus(int(status)).phrase
+    guard.document(spec)
     components = spec.setdefault("components", {})
     for schema in components.get("schemas", {}).values():
         schema.pop("$defs", None)  # already hoisted into components.schemas by flask-openapi3
@@ -197,17 +202,30 @@ def _errors(app: OpenAPI) -> None:
         return jsonify({"errors": message, "status_code": 500, "problems": []}), 500
 
 
+def _masked_errors(app: OpenAPI) -> None:
+    """A refusal may echo what it refuses: SSNs in an error's text are masked (kipu_harness.phi)."""
+    phi.mask_logs()
+
+    @app.after_request
+    def mask_refusal(response: Response) -> Response:
+        if response.status_code >= 400 and response.mimetype in ("application/json", "text/plain") \
+                and not response.direct_passthrough:
+            text = response.get_data(as_text=True)
+            masked = phi.mask_ssn(text)
+            if masked != text:
+                response.set_data(masked)
+        return response
+
+
 def _limits_and_journal(app: OpenAPI, context: SystemContext) -> None:
     @app.before_request
     def check_body() -> None:
         raw = request.get_data(cache=True)
         g.kipu_body = raw[:20000].decode("utf-8", "replace")
-        if not raw or not (request.is_json or not request.mimetype):
+        if not raw or not request.is_json:  # only a JSON body is read as JSON (guard.py refuses the rest)
             return
         try:
-            # force: a body sent without a Content-Type is read as JSON too; the result is cached
-            # for the route's own validation.
-            body = request.get_json(force=True, silent=False)
+            body = request.get_json(silent=False)  # cached for the route's own validation
         except RecursionError:
             raise ApiError(400, "request body is nested too deeply",
                            [Problem("body", f"JSON may nest at most {MAX_DEPTH} levels")]) from None

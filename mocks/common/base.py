@@ -4,13 +4,13 @@ the journal, the control blueprint (reset, journal, clock, outbox) and the OpenA
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
 
+from kipu_harness import phi
 from kipu_harness.events import EventContext, Problem, Refused, SystemEvent
 
 from .outbox import Deliverer
@@ -163,30 +163,8 @@ def ctx() -> SystemContext:
 
 # -- helpers for handlers ------------------------------------------------------------------
 
-# 123-45-6789 or 123456789 standing alone; not a ZIP+4 (12345-6789) or a longer number.
-_SSN = re.compile(r"(?<![\w-])(?:(\d{3})-(\d{2})-(\d{4})|(\d{3})(\d{2})(\d{4}))(?![\w-])")
-_SSN_FIELD = re.compile(r'("ssn"\s*:\s*")([^"]*)(")', re.I)
-
-
-_X12_SSN = re.compile(r"(REF\*SY\*)([^*~]*)")
-
-
-def mask_ssn(text: str) -> str:
-    """Mask anything shaped like an SSN: logs and journals never hold one in clear.
-
-    X12 is the exception to "any nine digits": its control numbers are nine digits too, and an
-    SSN can only stand in a REF*SY segment, so that is what is masked there.
-    """
-    if text.startswith("ISA"):
-        text = _X12_SSN.sub(lambda m: m.group(1) + _mask(m.group(2)), text)
-        return _SSN.sub(lambda m: "***-**-" + m.group(3) if m.group(3) else m.group(0), text)
-    text = _SSN_FIELD.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), text)
-    return _SSN.sub(lambda m: "***-**-" + (m.group(3) or m.group(6)), text)
-
-
-def _mask(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
-    return "***-**-" + digits[-4:] if len(digits) >= 4 else "***"
+# One masking function for every view (outbox, journal, logs, errors, reports): kipu_harness.phi.
+mask_ssn = phi.mask_ssn
 
 
 def require_role(tx: Tx, role: str = "billing") -> dict[str, Any]:

@@ -11,6 +11,7 @@ from flask import jsonify
 from pydantic import BaseModel, Field
 
 from kipu_harness.events import Problem
+from kipu_harness.phi import mask_data
 
 from .base import CONTROL_PREFIX, ApiError, ctx
 from .routes import answers, blueprint
@@ -100,7 +101,8 @@ def reset():
 def journal(query: JournalQuery):
     """What the system received and sent, oldest first; SSNs masked"""
     entries = ctx().store.journal_entries(query.channel)
-    return jsonify({"system": ctx().system, "entries": entries})
+    # Masked when written; again here for entries a data folder kept from before that.
+    return jsonify({"system": ctx().system, "entries": mask_data(entries)})
 
 
 @control.get("/clock", responses=answers(200, Now))
@@ -121,8 +123,8 @@ def clock_set(body: PinClock):
 
 @control.get("/outbox", responses=answers(200, Outbox))
 def outbox(query: OutboxQuery):
-    """Deliveries to other systems, with their status"""
-    return jsonify({"system": ctx().system, "deliveries": ctx().store.outbox(query.status)})
+    """Deliveries to other systems, with their status; SSNs masked in their bodies and details"""
+    return jsonify({"system": ctx().system, "deliveries": mask_data(ctx().store.outbox(query.status))})
 
 
 @control.post("/outbox/deliver", responses=answers(200, Delivered))

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kipu_harness.phi import mask_ssn
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id));
@@ -76,9 +78,10 @@ class Tx:
         self._conn.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, int(id)))
 
     def journal(self, at: str, channel: str, summary: str, body: str = "") -> None:
+        """An entry of the journal, its SSNs masked: the journal never holds one in clear."""
         self._conn.execute(
             "INSERT INTO journal (at, channel, summary, body) VALUES (?, ?, ?, ?)",
-            (at, channel, summary, body),
+            (at, channel, mask_ssn(summary), mask_ssn(body)),
         )
 
     def enqueue(self, *, destination: str, wire: str, path: str, body: str, key: str, at: str) -> bool:
