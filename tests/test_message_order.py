@@ -173,6 +173,19 @@ def test_a_sequence_number_that_is_not_one_is_refused_naming_msh_13(mocks, value
     assert rcm_patients(mocks) == []
 
 
+def test_the_sequence_travels_in_msh_13_and_the_ack_says_its_error_code():
+    text = adt("A08", 7)
+    assert text.split("\r")[0].split("|")[12] == "7" and hl7v2.parse_adt(text).sequence == 7
+    assert hl7v2.parse_adt(adt("A08", None)).sequence is None
+    for wrong in (0, True, 10**15):
+        with pytest.raises(hl7v2.HL7Error, match="MSH-13"):
+            adt("A08", wrong)
+    assert "\rERR|||206^Application record locked^HL70357|E" in hl7v2.make_ack(text, "AE", "later", error="206")
+    assert "\rERR|||207^Application internal error^HL70357|E" in hl7v2.make_ack(text, "AE", "oops")
+    with pytest.raises(hl7v2.HL7Error, match="ERR-3"):
+        hl7v2.make_ack(text, "AE", "x", error="999")
+
+
 def test_the_emr_numbers_each_patients_messages_as_it_queues_them(mocks):
     first = new_patient(mocks, **COMPLETE)
     second = new_patient(mocks, **COMPLETE)
