@@ -329,3 +329,20 @@ def test_reordered_deliveries_end_with_the_newest_data_applied_once(mocks, pm):
     assert rcm_patients(mocks, "1") == expected
     assert {t: applied(mocks, t) for t in ("A04", "A01", "A08", "A03")} == {"A04": 0, "A01": 1, "A08": 0, "A03": 1}
     assert hl7_journal(mocks).count("AA duplicate (already applied)") == 4
+
+
+def test_a_network_that_reorders_the_real_outbox_still_ends_with_the_newest_data(mocks):
+    from kipu_harness.mocks.common.faults import Fault
+
+    pin_clock(mocks)
+    patient = new_patient(mocks, **COMPLETE)
+    path = f"/api/patients/{patient['id']}"
+    assert mocks.emr.post(f"{path}/diagnoses", json={"code": "F10.20"}).status_code == 201
+    mocks.suite.faults.add(Fault(system="rcm", channel="hl7", kind="reorder", next=1))
+    assert mocks.emr.post(f"{path}/mr_number").status_code == 200  # the A01, held on the way
+    assert mocks.emr.patch(path, json={"document": {"data": {"address_street": "2 New St"}}}).status_code == 200
+    assert mocks.emr.post(f"{path}/diagnoses", json={"code": "F33.1"}).status_code == 201  # the A08, then the A01
+    assert held(mocks, "1") == {"status": "Admitted", "phone": "555-123-4567", "street": "2 New St",
+                                "codes": ("F10.20", "F33.1"), "discharge": None}
+    assert {t: applied(mocks, t) for t in ("A04", "A01", "A08")} == {"A04": 1, "A01": 0, "A08": 1}
+    assert any(s.startswith("AA A01 stale, not applied: sequence 2, 3 applied") for s in hl7_journal(mocks))
