@@ -38,6 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     suite = MockSuite(make_plugin_manager())
     crm = suite.apps["crm"].test_client()
+    crm.environ_base["HTTP_X_KIPU_MOCK_TOKEN"] = suite.guard.token  # the control routes need it
     crm.post("/crm/prospects", json=BODY)
     cases = {
         "GET /_mock/health": lambda: crm.get("/_mock/health"),

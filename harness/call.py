@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 PORTS = {"crm": 8101, "emr": 8102, "rcm": 8103, "payer": 8104}  # `mocks up`'s defaults
-_SSN_KEY = re.compile(r"ssn$", re.I)
 
 
 def add_parser(commands: Any) -> None:
@@ -41,7 +39,7 @@ def call(args: argparse.Namespace) -> int:
 
     if not args.path.startswith("/"):
         raise ValueError(f"path {args.path!r} must start with /")
-    base, credential = f"http://127.0.0.1:{PORTS[args.system]}", DEVELOPMENT
+    base, credential, token = f"http://127.0.0.1:{PORTS[args.system]}", DEVELOPMENT, None
     if args.profile:
         from .target import Profile
 
@@ -49,10 +47,13 @@ def call(args: argparse.Namespace) -> int:
         if address is None:
             raise ValueError(f"profile {args.profile} has no [systems.{args.system}]")
         base, credential = address.url, address.credential or (DEVELOPMENT if address.mocked else None)
+        token = address.control_token if address.mocked else None
     elif args.url:
         base = args.url.rstrip("/")
     body = _body(args.data)
     headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token and args.path.startswith("/_mock/"):
+        headers["X-Kipu-Mock-Token"] = token  # the profile's control token, for a mock's control routes
     for header in args.header:
         name, colon, value = header.partition(":")
         if not colon or not name.strip():
@@ -76,7 +77,9 @@ def call(args: argparse.Namespace) -> int:
     try:
         print(json.dumps(masked(response.json())))
     except ValueError:
-        print(response.text)
+        from .phi import mask_ssn
+
+        print(mask_ssn(response.text))
     return 0 if response.status_code < 400 else 1
 
 
@@ -92,14 +95,7 @@ def _body(data: str | None) -> bytes | None:
 
 
 def masked(value: Any) -> Any:
-    """The answer with every SSN field shown as ***-**-1234 (the last four digits)."""
-    if isinstance(value, dict):
-        return {k: (_mask(v) if _SSN_KEY.search(k) and isinstance(v, str) else masked(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    return value
+    """The answer with every SSN shown as ***-**-1234 (the last four digits): kipu_harness.phi."""
+    from .phi import mask_data
 
-
-def _mask(ssn: str) -> str:
-    digits = re.sub(r"\D", "", ssn)
-    return f"***-**-{digits[-4:]}" if digits else ssn
+    return mask_data(value)

@@ -155,7 +155,12 @@ def run(args: argparse.Namespace) -> int:
         pytest_args.append(f"--kipu-config={args.config}")
     if args.profile:
         pytest_args.append("--kipu-skip-preflight")  # checked above
+    from .phi import mask_file, mask_logs
+
+    mask_logs()
     code = pytest.main(pytest_args + list(args.pytest_args))
+    for written in ("junit.xml", "cucumber.json"):  # failure messages may quote a system: SSNs masked
+        mask_file(reports / written)
     if code == pytest.ExitCode.USAGE_ERROR:
         return 2
     print(f"reports: {reports}/junit.xml, cucumber.json, requirements.json, requirements.md, x12/ (every 837)")

@@ -28,7 +28,7 @@ import logging
 import re
 from typing import Any
 
-__all__ = ["is_ssn_key", "mask", "mask_data", "mask_logs", "mask_ssn"]
+__all__ = ["is_ssn_key", "mask", "mask_data", "mask_file", "mask_logs", "mask_ssn"]
 
 _SEP = r"[-. ]?"
 # 3-2-4 digits standing alone: not glued to letters, digits, dashes or a decimal point.
@@ -43,8 +43,9 @@ _JSON_NUMBER_AFTER = re.compile(r"\s*[,}\]]")
 # HL7 v2 fields that hold an SSN: (segment, field number).
 HL7_SSN_FIELDS = {("PID", 19), ("GT1", 12), ("NK1", 37), ("IN2", 2)}
 _HL7_SEGMENT = re.compile(r"^[A-Z][A-Z0-9]{2}$")
-# HL7 header segments, whose nine-digit numbers are control ids: MSH-10, MSA-2, batch headers.
-_HL7_HEADER = re.compile(r'(?:^|(?<=[\r\n"])|(?<=\\r)|(?<=\\n))(?:MSH|MSA|BHS|FHS|BTS|FTS)[^\w\s](?:[^\r\n"\\]|\\(?![rn]))*')
+# Where an HL7 control id stands (MSH-10, MSA-2): nine digits there are not an SSN.
+_HL7_CONTROL = re.compile(r'(?:^|(?<=[\r\n"])|(?<=\\r)|(?<=\\n))(MSH|MSA)([^\w\s])')
+_LINE_END = re.compile(r'[\r\n"]|\\[rn]')
 
 
 def is_ssn_key(key: str) -> bool:
@@ -76,16 +77,34 @@ def mask_ssn(text: str) -> str:
         text = _QUERY_PAIR.sub(lambda m: f"{m.group(1)}={mask(m.group(2))}"
                                if is_ssn_key(m.group(1)) and m.group(2) else m.group(0), text)
     json_like = stripped[:1] in ("{", "[")
-    headers = [h.span() for h in _HL7_HEADER.finditer(text)] if "|" in text else []
-    return _LOOSE.sub(lambda m: _loose(m, text, json_like, headers), text)
+    controls = _control_ids(text) if "MS" in text else []
+    return _LOOSE.sub(lambda m: _loose(m, text, json_like, controls), text)
 
 
-def _loose(m: re.Match, text: str, json_like: bool, headers: list[tuple[int, int]]) -> str:
+def _control_ids(text: str) -> list[tuple[int, int]]:
+    """The spans of the HL7 control ids (MSH-10, MSA-2) in ``text``."""
+    spans = []
+    for m in _HL7_CONTROL.finditer(text):
+        separator, pos = m.group(2), m.end()
+        end_of_line = _LINE_END.search(text, pos)
+        line_end = end_of_line.start() if end_of_line else len(text)
+        for _ in range(8 if m.group(1) == "MSH" else 1):  # MSH-2 .. MSH-9; MSA-1
+            pos = text.find(separator, pos, line_end)
+            if pos < 0:
+                break
+            pos += 1
+        else:
+            end = text.find(separator, pos, line_end)
+            spans.append((pos, end if end >= 0 else line_end))
+    return spans
+
+
+def _loose(m: re.Match, text: str, json_like: bool, controls: list[tuple[int, int]]) -> str:
     first, second = m.group(2), m.group(4)
     if not first and second:  # 12345-6789: a ZIP+4
         return m.group(0)
     if not first and not second:
-        if any(start <= m.start() < end for start, end in headers):
+        if any(start <= m.start() < end for start, end in controls):
             return m.group(0)  # a control id (MSH-10, MSA-2), not an SSN
         if json_like and _JSON_NUMBER_BEFORE.search(text[max(0, m.start() - 40):m.start()]) \
                 and _JSON_NUMBER_AFTER.match(text, m.end()):
@@ -167,6 +186,18 @@ def mask_data(value: Any) -> Any:
     if isinstance(value, str):
         return mask_ssn(value)
     return value
+
+
+def mask_file(path: Any) -> None:
+    """Rewrite a report file (junit.xml, cucumber.json...) with its SSNs masked, if it exists."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_file():
+        text = path.read_text(errors="replace")
+        masked = mask_ssn(text)
+        if masked != text:
+            path.write_text(masked)
 
 
 # -- log lines ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kipu_harness.events import HttpAnswer
+from kipu_harness.phi import mask_ssn
 from kipu_harness.settings import IntegrationSettings
 
 from . import crm, emr, payer, rcm
@@ -69,8 +70,9 @@ class MockSuite:
             context.links = faulty
 
     def receive_hl7(self, text: str) -> str:
-        """The RCM's HL7 entry point for its MLLP listener (the RCM's own hl7 faults apply)."""
-        return self._receive_hl7(text)
+        """The RCM's HL7 entry point for its MLLP listener (the RCM's own hl7 faults apply); an
+        AR that quotes the message has its SSNs masked, as the HTTP route's answer has."""
+        return mask_ssn(self._receive_hl7(text))
 
     def deliver_pending(self) -> None:
         for context in self.contexts.values():

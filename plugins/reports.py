@@ -2,7 +2,7 @@
 
 Each requirement gets its verdict on the run's target (see kipu_harness.reports: proved, partly
 proved, failed, not provable here, not run, planned) with the scenarios that kept it from *proved*
-and why, and what the catalogue says about proving it black-box."""
+and why, and what the catalogue says about proving it black-box. SSNs are masked in both."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from kipu_harness import hookimpl
+from kipu_harness.phi import mask_data, mask_ssn
 from kipu_harness.reports import VERDICTS, RunResult
 
 
@@ -38,7 +39,8 @@ def harness_write_reports(result: RunResult, directory: Path) -> None:
             for row in rows
         ],
     }
-    (directory / "requirements.json").write_text(json.dumps(data, indent=2) + "\n")
+    # A failure's detail may quote what a system answered: SSNs masked (kipu_harness.phi).
+    (directory / "requirements.json").write_text(json.dumps(mask_data(data), indent=2) + "\n")
 
     lines = [
         f"# Conformance by requirement: {result.target}",
@@ -59,7 +61,7 @@ def harness_write_reports(result: RunResult, directory: Path) -> None:
         req = row.requirement
         black_box = req.black_box + (f": {_cell(req.black_box_note)}" if req.black_box_note else "")
         lines.append(f"| {req.id} | {row.outcome} | {names} | {black_box} | {_cell(req.statement)} |")
-    (directory / "requirements.md").write_text("\n".join(lines) + "\n")
+    (directory / "requirements.md").write_text(mask_ssn("\n".join(lines)) + "\n")
 
 
 def _cell(text: str) -> str:

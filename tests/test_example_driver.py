@@ -31,7 +31,7 @@ def mocks_behind_acme(tmp_path):
 
     suite = MockSuite(make_plugin_manager(), data_dir=str(tmp_path / "data"))
     served = ServedSuite(suite)
-    write_profile(tmp_path / "mocks.toml", served, allow_reset=True)
+    write_profile(tmp_path / "mocks.toml", served, allow_reset=True, control_token=suite.guard.token)
     profile = tomllib.loads((tmp_path / "mocks.toml").read_text())
     urls, gateways, stop = gateway.serve(profile)
     (tmp_path / "acme.toml").write_text(gateway.acme_profile(profile, urls))

@@ -177,7 +177,7 @@ def _credential(system: str, entry: dict[str, Any]) -> Credential | None:
 def acme_profile(profile: dict[str, Any], urls: dict[str, str]) -> str:
     """The profile text that points kipu-harness at the gateways, through the driver ``acme``."""
     lines = [f'name = "acme ({profile.get("name", "mocks")})"']
-    for key in ("allow_reset", "wait_timeout", "settle"):
+    for key in ("allow_reset", "wait_timeout", "settle", "control_token"):  # the token: for /_mock, passed through
         if key in profile:
             lines.append(f"{key} = {json.dumps(profile[key])}")
     for system, entry in profile["systems"].items():
