@@ -194,14 +194,13 @@ class Deliverer:
     def _attempt(self, row: dict[str, Any]) -> dict[str, Any]:
         delivery = Delivery(id=row["id"], destination=row["destination"], wire=row["wire"], path=row["path"],
                             body=row["body"], key=row["key"], attempts=row["attempts"])
-        hung = False
+        hung, raised = False, None
         token = _carrying.set((row["body"], f"{self.system}-{row['key']}"[:255]))
         try:
             result = self._carry(delivery)
         except Exception as exc:  # whatever an attempt raises, the message waits for the next one
             hung = isinstance(exc, TimeoutError)
-            if not isinstance(exc, OSError):
-                log.debug("%s -> %s: delivery %s raised", self.system, row["destination"], row["id"], exc_info=True)
+            raised = None if isinstance(exc, OSError) else exc  # not the network: a bug, worth its traceback
             result = DeliveryResult(ok=False, retry=True, detail=failure(exc))
         finally:
             _carrying.reset(token)
@@ -218,10 +217,11 @@ class Deliverer:
             log.info("%s -> %s: delivery %s rejected (%s)", self.system, row["destination"], row["id"], kind(detail))
         else:
             status, detail = "pending", result.detail
-            self._failed(row, detail, hung, result.retry_after)
+            self._failed(row, detail, hung, result.retry_after, raised)
         return {"id": row["id"], "status": status, "detail": detail}
 
-    def _failed(self, row: dict[str, Any], detail: str, hung: bool, retry_after: float | None) -> None:
+    def _failed(self, row: dict[str, Any], detail: str, hung: bool, retry_after: float | None,
+                raised: BaseException | None = None) -> None:
         streak = self._streaks[row["destination"]]
         streak.failures += 1
         streak.hung = hung
@@ -231,8 +231,9 @@ class Deliverer:
             streak.not_before = time.time() + pause
         self.store.mark(row["id"], "pending", detail, None, next_attempt_at=time.time() + pause, error=True)
         if streak.failures == 1:  # once per streak, and only the kind of failure: never the data
+            # (a traceback, for an exception that is no network error, is masked by kipu_harness.phi)
             log.warning("%s -> %s: delivery failing (%s); retrying with backoff up to %gs", self.system,
-                        row["destination"], kind(detail), BACKOFF_CAP)
+                        row["destination"], kind(detail), BACKOFF_CAP, exc_info=raised)
 
     def _recovered(self, destination: str) -> None:
         streak = self._streaks.pop(destination, None)
