@@ -101,10 +101,12 @@ class FaultyLinks:
         return getattr(self.inner, name)
 
     def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
-        return self._plan.send(system, "http", lambda: self.inner.post_json(system, path, body))
+        return self._plan.send(system, "http", lambda: self.inner.post_json(system, path, body),
+                               lambda: (200, {"received_by": "a hop in between (reorder fault)"}))
 
     def send_hl7(self, text: str) -> str:
-        return self._plan.send("rcm", "hl7", lambda: self.inner.send_hl7(text))
+        return self._plan.send("rcm", "hl7", lambda: self.inner.send_hl7(text),
+                               lambda: faults.plain_ack(text, "AA", "received by a hop in between (reorder fault)"))
 
     def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
         channel = "x12" if system == "payer" else "http"

@@ -14,7 +14,8 @@ hang        the system accepts and does not answer for ``latency_ms`` (10 s unle
 reset       the connection is reset before the message arrives (not handled)
 drop        the message is lost on the way: the sender sees no answer (not handled)
 duplicate   the message arrives twice (handled twice, as a network retry would)
-reorder     the message is held and arrives after the next one to the same system
+reorder     something in between (an interface engine) acknowledges the message at once and
+            forwards it after the next one to the same system
 ==========  ======================================================================================
 
 ``latency``, ``error`` and ``hang`` happen in the receiving system itself, so they meet every
@@ -152,9 +153,13 @@ class FaultPlan:
 
     # -- the network between the mocks ------------------------------------------------------
 
-    def send(self, system: str, channel: str, deliver: Callable[[], Any]) -> Any:
-        """One message from a mock to ``system``: what the network does to it on the way."""
-        fault = self.take(system, channel, ("reset", "drop", "duplicate", "reorder"))
+    def send(self, system: str, channel: str, deliver: Callable[[], Any],
+             receipt: Callable[[], Any] | None = None) -> Any:
+        """One message from a mock to ``system``: what the network does to it on the way.
+        ``receipt`` is what a store-and-forward hop answers the sender when it holds the message
+        (a reorder); without one, the message is not held."""
+        kinds = ("reset", "drop", "duplicate", "reorder") if receipt else ("reset", "drop", "duplicate")
+        fault = self.take(system, channel, kinds)
         held = self._release(system, channel)
         if fault is None:
             answer = deliver()
@@ -165,10 +170,10 @@ class FaultPlan:
         elif fault.kind == "duplicate":
             deliver()
             answer = deliver()
-        else:  # reorder: the sender believes it sent it; it arrives after the next message
+        else:  # reorder: acknowledged now by the hop in between, forwarded after the next message
             with self._lock:
                 self._held.setdefault((system, channel), []).append(deliver)
-            answer = None
+            answer = receipt()
         for late in held:
             late()
         return answer
@@ -238,6 +243,12 @@ def error_ack(environ: dict[str, Any]) -> str:
 
 
 def _plain_ae(message: str) -> str:
+    return plain_ack(message, "AE", "injected fault: the RCM had an internal error") + \
+        "ERR||||E|207^Application internal error^HL70357\r"
+
+
+def plain_ack(message: str, code: str, text: str) -> str:
+    """An ACK for ``message`` made without parsing it (it may be anything a fault met)."""
     control = ""
     for segment in message.replace("\n", "\r").split("\r"):
         if segment.startswith("MSH"):
@@ -245,8 +256,7 @@ def _plain_ae(message: str) -> str:
             control = fields[9] if len(fields) > 9 else ""
     stamp = time.strftime("%Y%m%d%H%M%S")
     return "\r".join([f"MSH|^~\\&|KIPU_RCM||KIPU_EMR||{stamp}||ACK|{control}-ACK|P|2.5.1",
-                      f"MSA|AE|{control}|injected fault: the RCM had an internal error",
-                      "ERR||||E|207^Application internal error^HL70357"]) + "\r"
+                      f"MSA|{code}|{control}|{text}"]) + "\r"
 
 
 def hl7_handler(handle: Callable[[str], str], plan: FaultPlan) -> Callable[[str], str]:
