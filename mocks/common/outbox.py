@@ -150,10 +150,13 @@ class Deliverer:
         return results
 
     def _leave_to_retrier(self, destination: str, eager: bool) -> bool:
-        """A write does not try a destination that asked to wait, nor, while a retrier runs, one
-        that did not answer its last attempt; it wakes the retrier to try that one at once."""
+        """A write does not try a destination that asked to wait; while a retrier runs, nor one it
+        queued nothing for, nor one that did not answer its last attempt (it wakes the retrier to
+        try that one at once). So a write waits only on its own destinations, and on no hung one."""
         streak = self._streaks[destination]
         if streak.not_before > time.time():
+            return True
+        if not eager and self.retrier is not None:
             return True
         if not (streak.hung and self.retrier is not None):
             return False
