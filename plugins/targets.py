@@ -26,10 +26,19 @@ def harness_register_targets(register: Any) -> None:
 def inprocess_target(options: TargetOptions) -> Target:
     from kipu_harness.mocks import MockSuite
 
+    from kipu_harness.mocks.common.outbox import Retrier
+
     suite = MockSuite(options.pm, settings=options.settings)
     transports = {name: FlaskTransport(app, suite.emr_auth.signer if name == "emr" else None)
                   for name, app in suite.apps.items()}
-    return _mock_target("inprocess", suite, transports, closer=suite.close, outage=_InProcessOutage(suite))
+    # As served mocks do: what a write could not deliver (an outage, a fault) is retried.
+    retrier = Retrier([c.outbox for c in suite.contexts.values()], also=suite.faults.flush).start()
+
+    def close() -> None:
+        retrier.stop()
+        suite.close()
+
+    return _mock_target("inprocess", suite, transports, closer=close, outage=_InProcessOutage(suite))
 
 
 def local_target(options: TargetOptions) -> Target:
