@@ -114,7 +114,9 @@ def test_a_body_that_is_not_json_is_a_415_and_changes_nothing(suite, content_typ
     before = state(suite)
     kwargs = {"data": data, **({"content_type": content_type} if content_type else {})}
     refused(client.post("/crm/prospects", **kwargs), 415, "Content-Type")
-    refused(client.patch("/crm/prospects/1", **kwargs), 415, "Content-Type")
+    refused(bare(suite, "rcm").patch("/rcm/billing_settings", **kwargs), 415, "Content-Type")
+    refused(client.put("/crm/payers/1", **kwargs), 415, "Content-Type")
+    refused(client.delete("/_mock/faults", headers={TOKEN_HEADER: suite.guard.token}, **kwargs), 415, "Content-Type")
     refused(client.post("/_mock/clock", headers={TOKEN_HEADER: suite.guard.token}, **kwargs), 415, "Content-Type")
     refused(bare(suite, "rcm").patch("/rcm/patients/1/profile", **kwargs), 415, "Content-Type")
     assert state(suite) == before
@@ -238,3 +240,9 @@ def test_a_bad_control_token_is_one_line_and_exit_2(token, tmp_path):
                                  "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2 and "control token" in done.stderr, done.stderr
+
+
+def test_a_method_no_route_takes_is_a_405_whatever_its_body(suite):
+    response = bare(suite, "rcm").put("/rcm/hl7", data="MSH|\rPID|", content_type="text/plain")
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+    assert bare(suite, "crm").post("/crm/nowhere", data="x", content_type="text/plain").status_code == 404

@@ -107,7 +107,8 @@ def check() -> None:
                                                   "(also in the profile it wrote, control_token)")])
         if not guard.token_matches(given):
             raise ApiError(403, "wrong control token", [Problem(TOKEN_HEADER, "is not this suite's control token")])
-    if request.method in STATE_CHANGING and _has_body():
+    # A request no route takes (404, 405) is answered so by the routing, whatever its body.
+    if request.method in STATE_CHANGING and request.routing_exception is None and _has_body():
         accepted = _accepted_types()
         mimetype = request.mimetype
         if not (mimetype in accepted or (JSON in accepted and mimetype.startswith("application/")
