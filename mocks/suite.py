@@ -102,11 +102,13 @@ class FaultyLinks:
 
     def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
         return self._plan.send(system, "http", lambda: self.inner.post_json(system, path, body),
-                               lambda: (200, {"received_by": "a hop in between (reorder fault)"}))
+                               lambda: (200, {"received_by": "a hop in between (reorder fault)"}),
+                               lambda answer: answer[0] < 500 and answer[0] != 429)
 
     def send_hl7(self, text: str) -> str:
         return self._plan.send("rcm", "hl7", lambda: self.inner.send_hl7(text),
-                               lambda: faults.plain_ack(text, "AA", "received by a hop in between (reorder fault)"))
+                               lambda: faults.plain_ack(text, "AA", "received by a hop in between (reorder fault)"),
+                               lambda ack: "|AA|" in ack or "|CA|" in ack)
 
     def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
         channel = "x12" if system == "payer" else "http"

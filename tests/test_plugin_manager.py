@@ -333,7 +333,7 @@ def test_remote_target_on_all_mocked_systems_declares_every_capability(tmp_path)
     path.write_text("allow_reset = true\n" + _profile_text(emr_mocked=True))
     target = _remote(Profile.load(path))
     # Every mock capability but "payer": this profile names no mock payer.
-    assert target.capabilities == frozenset({"reset", "journal", "clock", "outbox"})
+    assert target.capabilities == frozenset({"reset", "journal", "clock", "outbox", "faults"})
     assert target.capabilities == frozenset(CAPABILITIES) - {"payer"}
     assert set(target.controls) == {"crm", "emr", "rcm"}
     assert target.wait_timeout == 30.0

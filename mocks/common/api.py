@@ -146,6 +146,10 @@ def document(app: OpenAPI) -> dict[str, Any]:
             if method == "post" and not path.startswith(CONTROL_PREFIX):
                 operation.setdefault("parameters", []).append(dict(OPENAPI_PARAMETER))
                 responses.setdefault("409", {"description": IN_USE, "content": error})
+                for status in ("409", "422"):  # a text route (HL7, X12) refuses a bad key in JSON too
+                    content = responses.get(status, {}).get("content")
+                    if content is not None and "application/json" not in content:
+                        content.update(error)
             takes_input = bool(operation.get("requestBody") or operation.get("parameters"))
             # flask-openapi3 adds a list-shaped 422 everywhere; ours is one Error, and only where
             # there is input to refuse.

@@ -6,28 +6,54 @@ from __future__ import annotations
 from typing import Literal
 
 from flask import current_app, jsonify
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kipu_harness.events import Problem
 
 from .base import CONTROL_PREFIX, ApiError, ctx
 from .faults import CHANNELS, KINDS, SYSTEMS, Fault, FaultPlan
 from .routes import answers, blueprint
-from .schemas import Body, Query, Record
+from .schemas import Body, Query, Record, integer
 
 faults_api = blueprint("mock_faults", __name__, CONTROL_PREFIX, "mock control",
                        "Mock-only routes (a real deployment has none): health, reset, journal, clock, outbox, faults")
 
 
+def _exactly_one_count(schema: dict) -> None:
+    """The document says what the check says: next or fraction, one of them, never null."""
+    for name in ("next", "fraction", "latency_ms", "system"):
+        options = schema["properties"][name].pop("anyOf", None)
+        if options:
+            schema["properties"][name].update(next(o for o in options if o.get("type") != "null"))
+        schema["properties"][name].pop("default", None)
+    schema["oneOf"] = [{"required": ["next"]}, {"required": ["fraction"]}]
+
+
+# JSON Schema's integers (1.0 is one, true is not); null is refused: leave the key out instead.
+_Count = integer(required=True, minimum=1, maximum=100_000)
+_Status = integer(required=True, minimum=400, maximum=599)
+_Millis = integer(required=True, minimum=0, maximum=60_000)
+
+
 class FaultIn(Body):
-    system: Literal[SYSTEMS] | None = Field(None, description="who misbehaves (default: this mock)")  # type: ignore[valid-type]
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_exactly_one_count)
+
+    system: Literal[SYSTEMS] = Field(None, description="who misbehaves (default: this mock)")  # type: ignore[valid-type]
     channel: Literal[CHANNELS] = Field(description="http: its JSON API; hl7: the RCM's ADT; x12: the payer's")  # type: ignore[valid-type]
     kind: Literal[KINDS] = Field(description="latency, error, hang (in the system); reset, drop, duplicate, "  # type: ignore[valid-type]
                                              "reorder (on the way from another mock)")
-    next: int | None = Field(None, ge=1, le=100_000, description="the next N messages")
-    fraction: float | None = Field(None, gt=0, le=1, description="or this share of messages, until cleared")
-    status: int = Field(503, ge=400, le=599, description="error: the HTTP status (HL7 gets AE 207)")
-    latency_ms: int | None = Field(None, ge=0, le=60_000, description="latency (200) or how long a hang holds (10000)")
+    # Not nullable: left out means "not given" (null is refused, as the document says).
+    next: _Count = Field(None, description="the next N messages")  # type: ignore[valid-type]
+    fraction: float = Field(None, gt=0, le=1, description="or this share of messages, until cleared")
+    status: _Status = Field(503, description="error: the HTTP status (HL7 gets AE 207)")  # type: ignore[valid-type]
+    latency_ms: _Millis = Field(None, description="latency (200) or how long a hang holds (10000)")  # type: ignore[valid-type]
+
+    @field_validator("fraction", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("must be a number above 0 and at most 1")
+        return value
 
     @model_validator(mode="after")
     def _one_count(self) -> "FaultIn":

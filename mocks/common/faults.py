@@ -154,10 +154,11 @@ class FaultPlan:
     # -- the network between the mocks ------------------------------------------------------
 
     def send(self, system: str, channel: str, deliver: Callable[[], Any],
-             receipt: Callable[[], Any] | None = None) -> Any:
+             receipt: Callable[[], Any] | None = None, taken: Callable[[Any], bool] = bool) -> Any:
         """One message from a mock to ``system``: what the network does to it on the way.
         ``receipt`` is what a store-and-forward hop answers the sender when it holds the message
-        (a reorder); without one, the message is not held."""
+        (a reorder; without one, the message is not held), and ``taken`` tells from the
+        receiver's answer whether the hop may forget it."""
         kinds = ("reset", "drop", "duplicate", "reorder") if receipt else ("reset", "drop", "duplicate")
         fault = self.take(system, channel, kinds)
         held = self._release(system, channel)
@@ -172,26 +173,34 @@ class FaultPlan:
             answer = deliver()
         else:  # reorder: acknowledged now by the hop in between, forwarded after the next message
             with self._lock:
-                self._held.setdefault((system, channel), []).append(deliver)
+                self._held.setdefault((system, channel), []).append(lambda: taken(deliver()))
             answer = receipt()
-        for late in held:
-            late()
+        self._forward(system, channel, held)
         return answer
 
     def _release(self, system: str, channel: str) -> list[Callable[[], Any]]:
         with self._lock:
             return self._held.pop((system, channel), [])
 
+    def _forward(self, system: str, channel: str, held: list[Callable[[], Any]]) -> None:
+        """The hop forwards what it holds, in order; what the receiver does not take (an error, no
+        answer) it keeps and forwards again later, as a store-and-forward engine does."""
+        for number, late in enumerate(held):
+            try:
+                taken = late()
+            except Exception:  # noqa: BLE001 - not taken: kept for the next try
+                taken = False
+            if not taken:
+                with self._lock:
+                    self._held[(system, channel)] = held[number:] + self._held.get((system, channel), [])
+                return
+
     def flush(self) -> None:
-        """Deliver every held message (the next message would have; the retrier calls this too)."""
+        """Forward every held message (the next message would have; the retrier calls this too)."""
         with self._lock:
-            held, self._held = self._held, {}
-        for deliveries in held.values():
-            for late in deliveries:
-                try:
-                    late()
-                except Exception:  # noqa: BLE001 - the network lost it after all; the sender's outbox retries
-                    pass
+            keys = list(self._held)
+        for key in keys:
+            self._forward(*key, self._release(*key))
 
 
 # -- in the receiving system ------------------------------------------------------------------
@@ -244,7 +253,7 @@ def error_ack(environ: dict[str, Any]) -> str:
 
 def _plain_ae(message: str) -> str:
     return plain_ack(message, "AE", "injected fault: the RCM had an internal error") + \
-        "ERR||||E|207^Application internal error^HL70357\r"
+        "ERR|||207^Application internal error^HL70357|E\r"
 
 
 def plain_ack(message: str, code: str, text: str) -> str:

@@ -142,8 +142,9 @@ def receive_hl7(context: SystemContext, text: str) -> str:
         context.journal("hl7", f"{answer.code} {answer.reason}")
         return hl7v2.make_ack(text, answer.code, answer.reason, error=answer.error)
     except ApiError as exc:
-        context.journal("hl7", f"AE {exc.message}")
-        return hl7v2.make_ack(text, "AE", exc.message)
+        # A rule of the RCM refused it: that lasts, so AR (never retried), not AE 207 ("try later").
+        context.journal("hl7", f"AR {exc.message}")
+        return hl7v2.make_ack(text, "AR", exc.message)
     context.journal("hl7", ordering.summary(message, outcome))
     return hl7v2.make_ack(text, "AA")
 
