@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "loss too; an fsync per write)")
     up.add_argument("--config", metavar="FILE", help="TOML file whose [integration] table sets the integration settings "
                                                      "and whose [emr_api] table the EMR's API clients")
+    up.add_argument("--faults", metavar="FILE",
+                    help="TOML file of [[faults]] the mocks start with (system, channel, kind, next or fraction; "
+                         "see README: Faults); more are set and cleared at /_mock/faults")
     up.add_argument("--no-auth", action="store_true",
                     help="open the EMR's Kipu API to unsigned requests (for exploring with curl; warns)")
     up.add_argument("--profile-out", metavar="FILE", help="also write a --profile TOML pointing at these mocks")
@@ -212,6 +215,7 @@ def mocks_up(args: argparse.Namespace) -> int:
               file=sys.stderr)
     suite = MockSuite(make_plugin_manager(), settings=settings, data_dir=None if args.memory else args.data,
                       emr_auth=emr_auth, durability=args.durability)
+    faults = suite.faults.load(args.faults) if args.faults else 0
     token = args.control_token or config.get("mocks", {}).get("control_token")
     if token is not None:
         suite.guard.token = checked_token(token)
@@ -243,6 +247,8 @@ def mocks_up(args: argparse.Namespace) -> int:
     print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
     print("\n".join(credential_lines(emr_auth)))
     print(f"  control   token {suite.guard.token}  (header X-Kipu-Mock-Token on /_mock/*; /_mock/health is open)")
+    if faults:
+        print(f"  faults    {faults} from {args.faults} (see and clear them at /_mock/faults)")
     for system, url in elsewhere.items():
         print(f"  {system.upper()} traffic goes to {url} (a real system; its mock stays idle)")
     print(f"  data: {'memory' if args.memory else f'{Path(args.data).resolve()} (durability {args.durability})'}")
