@@ -91,6 +91,27 @@ def test_a_message_with_no_hop_to_hold_it_is_never_reordered():
     assert plan.send("rcm", "x12", receiver.deliver(1)) == "ack 1" and receiver.got == [1]
 
 
+def test_a_held_message_goes_on_even_when_the_next_one_is_lost():
+    plan, receiver = FaultPlan(), Receiver()
+    plan.add(fault(channel="hl7", kind="reorder"))
+    plan.send("rcm", "hl7", receiver.deliver(1), lambda: "receipt")
+    plan.add(fault(channel="hl7", kind="drop"))
+    with pytest.raises(InjectedTimeout):
+        plan.send("rcm", "hl7", receiver.deliver(2), lambda: "receipt")
+    assert receiver.got == [1] and plan.view()["held"] == 0
+
+
+def test_a_held_message_the_receiver_refuses_is_kept_and_forwarded_again():
+    plan, got = FaultPlan(), []
+    answers = iter([False, True])  # the receiver refuses it once (an error), then takes it
+    plan.add(fault(channel="hl7", kind="reorder"))
+    plan.send("rcm", "hl7", lambda: got.append(1) or next(answers), lambda: "receipt", taken=bool)
+    plan.flush()
+    assert got == [1] and plan.view()["held"] == 1
+    plan.flush()
+    assert got == [1, 1] and plan.view()["held"] == 0
+
+
 def test_a_held_message_is_delivered_when_flushed():
     plan, receiver = FaultPlan(), Receiver()
     plan.add(fault(channel="hl7", kind="reorder"))

@@ -162,6 +162,13 @@ class FaultPlan:
         kinds = ("reset", "drop", "duplicate", "reorder") if receipt else ("reset", "drop", "duplicate")
         fault = self.take(system, channel, kinds)
         held = self._release(system, channel)
+        try:
+            return self._meet(fault, system, channel, deliver, receipt, taken)
+        finally:  # what the hop held goes on after this message, whatever became of it
+            self._forward(system, channel, held)
+
+    def _meet(self, fault: Fault | None, system: str, channel: str, deliver: Callable[[], Any],
+              receipt: Callable[[], Any] | None, taken: Callable[[Any], bool]) -> Any:
         if fault is None:
             answer = deliver()
         elif fault.kind == "reset":
@@ -174,8 +181,7 @@ class FaultPlan:
         else:  # reorder: acknowledged now by the hop in between, forwarded after the next message
             with self._lock:
                 self._held.setdefault((system, channel), []).append(lambda: taken(deliver()))
-            answer = receipt()
-        self._forward(system, channel, held)
+            answer = receipt()  # type: ignore[misc]
         return answer
 
     def _release(self, system: str, channel: str) -> list[Callable[[], Any]]:
