@@ -27,8 +27,8 @@ DEADLINE = 240.0  # seconds of changes at most
 RECOVERY = 90.0
 # A share of the messages on each channel meets each kind; hangs are short (the sender still
 # times out) so the soak stays bounded.
-PLAN = [("rcm", "hl7", kind, 0.06) for kind in KINDS] + \
-       [("rcm", "http", kind, 0.06) for kind in KINDS if kind != "latency"]
+PLAN = [("rcm", "hl7", kind, 0.12) for kind in KINDS] + \
+       [("rcm", "http", kind, 0.12) for kind in KINDS if kind != "latency"]
 
 
 @pytest.fixture
