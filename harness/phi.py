@@ -104,12 +104,22 @@ def _loose(m: re.Match, text: str, json_like: bool, controls: list[tuple[int, in
     if not first and second:  # 12345-6789: a ZIP+4
         return m.group(0)
     if not first and not second:
+        if _never_issued(m):
+            return m.group(0)  # 000000001: an X12 control number; no SSN is area 000, 666 or 9xx
         if any(start <= m.start() < end for start, end in controls):
             return m.group(0)  # a control id (MSH-10, MSA-2), not an SSN
         if json_like and _JSON_NUMBER_BEFORE.search(text[max(0, m.start() - 40):m.start()]) \
                 and _JSON_NUMBER_AFTER.match(text, m.end()):
             return m.group(0)  # a JSON number (a duration, a count): a key must say it is an SSN
     return mask(m.group(0))
+
+
+def _never_issued(m: re.Match) -> bool:
+    """Nine bare digits the SSA never issues as an SSN (area 000, 666 or 900-999; group 00;
+    serial 0000): free text's counters and control numbers, left as they are. (A field that
+    holds an SSN is masked whatever it holds.)"""
+    area, group, serial = m.group(1), m.group(3), m.group(5)
+    return area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
 
 
 def _json_pair(m: re.Match) -> str:
