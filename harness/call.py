@@ -46,7 +46,7 @@ def call(args: argparse.Namespace) -> int:
         address = Profile.load(args.profile).systems.get(args.system)
         if address is None:
             raise ValueError(f"profile {args.profile} has no [systems.{args.system}]")
-        base, credential = address.url, address.credential or (DEVELOPMENT if address.mocked else None)
+        base, credential = address.url, address.signer
         token = address.control_token if address.mocked else None
     elif args.url:
         base = args.url.rstrip("/")

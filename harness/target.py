@@ -96,6 +96,13 @@ class SystemAddress:
     # environment variable it names. None: requests go unsigned (a mock's development client is
     # used for a mocked EMR).
     credential: Credential | None = field(default=None, compare=False)
+
+    @property
+    def signer(self) -> Credential | None:
+        """Who signs Kipu API requests here: the profile's client, else a mock's development one."""
+        from .apiauth import DEVELOPMENT
+
+        return self.credential or (DEVELOPMENT if self.mocked else None)
     # A mock's control token (X-Kipu-Mock-Token): the system's control_token, else the profile's.
     control_token: str | None = field(default=None, compare=False, repr=False)
 

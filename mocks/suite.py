@@ -13,6 +13,7 @@ from typing import Any
 from kipu_harness.events import HttpAnswer
 from kipu_harness.phi import mask_ssn
 from kipu_harness.settings import IntegrationSettings
+from kipu_harness.wire import hl7v2
 
 from . import crm, emr, payer, rcm
 from .common.base import Clock, SystemContext
@@ -107,7 +108,7 @@ class FaultyLinks:
 
     def send_hl7(self, text: str) -> str:
         return self._plan.send("rcm", "hl7", lambda: self.inner.send_hl7(text),
-                               lambda: faults.plain_ack(text, "AA", "received by a hop in between (reorder fault)"),
+                               lambda: hl7v2.make_ack(text, "AA", "received by a hop in between (reorder fault)"),
                                lambda ack: "|AA|" in ack or "|CA|" in ack)
 
     def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from kipu_harness import hookimpl
-from kipu_harness.apiauth import DEVELOPMENT
 from kipu_harness.clients import CrmClient, EmrClient, PayerClient, RcmClient
 from kipu_harness.target import SystemAddress
 from kipu_harness.transport import HttpTransport
@@ -17,8 +16,7 @@ def _over_http(client: type) -> Any:
 
 def _emr(address: SystemAddress) -> EmrClient:
     """Kipu's API signs every request: with the profile's credentials, or a mock's development client."""
-    credential = address.credential or (DEVELOPMENT if address.mocked else None)
-    return EmrClient(HttpTransport(address.url, credential=credential))
+    return EmrClient(HttpTransport(address.url, credential=address.signer))
 
 
 @hookimpl

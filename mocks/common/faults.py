@@ -33,6 +33,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from kipu_harness.wire import hl7v2
+
 CHANNELS = ("http", "hl7", "x12")
 KINDS = ("latency", "error", "hang", "reset", "drop", "duplicate", "reorder")
 IN_THE_SYSTEM = ("latency", "error", "hang")
@@ -258,20 +260,7 @@ def error_ack(environ: dict[str, Any]) -> str:
 
 
 def _plain_ae(message: str) -> str:
-    return plain_ack(message, "AE", "injected fault: the RCM had an internal error") + \
-        "ERR|||207^Application internal error^HL70357|E\r"
-
-
-def plain_ack(message: str, code: str, text: str) -> str:
-    """An ACK for ``message`` made without parsing it (it may be anything a fault met)."""
-    control = ""
-    for segment in message.replace("\n", "\r").split("\r"):
-        if segment.startswith("MSH"):
-            fields = segment.split("|")
-            control = fields[9] if len(fields) > 9 else ""
-    stamp = time.strftime("%Y%m%d%H%M%S")
-    return "\r".join([f"MSH|^~\\&|KIPU_RCM||KIPU_EMR||{stamp}||ACK|{control}-ACK|P|2.5.1",
-                      f"MSA|{code}|{control}|{text}"]) + "\r"
+    return hl7v2.make_ack(message, "AE", "injected fault: the RCM had an internal error", error="207")
 
 
 def hl7_handler(handle: Callable[[str], str], plan: FaultPlan) -> Callable[[str], str]:
