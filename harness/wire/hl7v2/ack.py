@@ -1,14 +1,16 @@
 """HL7 v2 original-mode acknowledgements: the RCM's ACK to an ADT (:func:`make_ack`) and the
-EMR's reading of it (:func:`ack_code`)."""
+EMR's reading of it (:func:`ack_code`).
+
+The ACK is written directly as text in its one fixed layout (MSH, MSA, and ERR for AE/AR);
+``tests/test_hl7v2.py`` validates that layout with hl7apy at strict level.
+"""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
-from hl7apy.consts import VALIDATION_LEVEL
-from hl7apy.core import Message
-
-from .build import esc, put
+from .build import esc
 from .message import ACK_CODES, ERROR_CODES, HL7_VERSION, HL7Error
 from .parse import normalize, one, read, segments, val
 
@@ -29,38 +31,34 @@ def make_ack(text: str, code: str = "AA", reason: str = "", *, error: str = "207
     if error not in ERROR_CODES:
         raise HL7Error(f"ERR-3: error code {error!r} is not one of {', '.join(ERROR_CODES)}")
     try:
-        msh = read(normalize(text)).segment("MSH")
+        # Only the MSH is read: the reply needs nothing else, and the rest may be what is wrong.
+        msh = read(normalize(text).split("\r", 1)[0]).segment("MSH")
     except Exception:  # an ack for garbage is exactly what this function is for
         msh = None
-    control_id = val(msh, 10) if msh is not None else ""
+    control_id = _one_line(val(msh, 10)) if msh is not None else ""
     if not control_id:
         code, control_id = "AR", "UNKNOWN"
         reason = reason or "MSH: message could not be read (no MSH-10 control id)"
     elif code != "AA" and not reason:
         reason = "application error" if code == "AE" else "message rejected"
-    reason = " ".join(reason.split())
+    reason = _one_line(reason)
 
-    # Tolerant, not strict: odd values echoed from the original (say a 30-character facility)
-    # must not stop us acknowledging it. The fixed layout below still validates strictly.
-    ack = Message("ACK", version=HL7_VERSION, validation_level=VALIDATION_LEVEL.TOLERANT)
+    # Sender and receiver swap places in the reply. Values are echoed whole, not held to their
+    # HL7 lengths: an odd value in the original (say a 30-character facility) must not stop us
+    # acknowledging it, and MSA-2 must match the original's MSH-10 exactly.
+    parties = ["", "", "", ""]
     if msh is not None:
-        # Sender and receiver swap places in the reply.
-        for ours, theirs in (("MSH_3", 5), ("MSH_4", 6), ("MSH_5", 3), ("MSH_6", 4)):
-            put(ack.msh, ours, esc(" ".join(val(msh, theirs).split())))
-    trigger = "".join(val(msh, 9, comp=2).split()) if msh is not None else ""
-    put(ack.msh, "MSH_9", f"ACK^{esc(trigger)}^ACK")  # MSH-9.3 lets hl7apy pick the structure
-    put(ack.msh, "MSH_10", uuid.uuid4().hex[:20])  # MSH-10 is at most 20 characters in 2.5.1
-    put(ack.msh, "MSH_11", "P")
-    put(ack.msa, "MSA_1", code)
-    put(ack.msa, "MSA_2", esc(" ".join(control_id.split())))
-    # MSA-3 is deprecated in 2.5.1 in favour of ERR, but older receivers still read only it.
-    put(ack.msa, "MSA_3", esc(reason[:80]))
+        parties = [esc(_one_line(val(msh, theirs))) for theirs in (5, 6, 3, 4)]
+    trigger = esc("".join(val(msh, 9, comp=2).split())) if msh is not None else ""
+    sent = datetime.datetime.now().strftime("%Y%m%d%H%M%S")
+    # MSH-10 is at most 20 characters in 2.5.1.
+    lines = [f"MSH|^~\\&|{'|'.join(parties)}|{sent}||ACK^{trigger}^ACK|{uuid.uuid4().hex[:20]}"
+             f"|P|{HL7_VERSION}",
+             # MSA-3 is deprecated in 2.5.1 in favour of ERR, but older receivers still read only it.
+             _rstrip(f"MSA|{code}|{esc(control_id)}|{esc(reason[:80])}")]
     if code != "AA":
-        err = ack.add_segment("ERR")
-        put(err, "ERR_3", f"{error}^{ERROR_CODES[error]}^HL70357")
-        put(err, "ERR_4", "E")
-        put(err, "ERR_8", esc(reason))
-    return ack.to_er7()
+        lines.append(f"ERR|||{error}^{ERROR_CODES[error]}^HL70357|E||||{esc(reason)}")
+    return "\r".join(lines)
 
 
 def ack_code(ack_text: str) -> tuple[str, str]:
@@ -72,3 +70,11 @@ def ack_code(ack_text: str) -> tuple[str, str]:
         raise HL7Error("MSA-1: missing acknowledgement code")
     reasons = [val(err, 8) for err in segments(message, "ERR")] + [val(msa, 3)]
     return code, next((r for r in reasons if r), "")
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _rstrip(segment: str) -> str:
+    return segment.rstrip("|")

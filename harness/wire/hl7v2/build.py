@@ -1,18 +1,20 @@
 """Building an HL7 v2.5.1 ADT message (A01, A03, A04, A08) from an
 :class:`~kipu_harness.wire.hl7v2.message.AdtPatient`, as ER7 text.
 
-hl7apy builds the message and checks it against the HL7 2.5.1 structures (strict validation)
-before it is returned. Values are escaped here (hl7apy stores raw ER7), so delimiters inside
-names and addresses travel as ``\\F\\``, ``\\S\\``, ... and come back whole.
+The message is written directly as text in the one layout the EMR sends (MSH, EVN, PID, PV1,
+DG1...), because building it through hl7apy's object tree cost about 10 ms a message, most of an
+admission. What hl7apy's strict mode checked while building is checked here value by value (the
+199-character ST and 20-character IS limits, one-line values), and the finished message still
+passes hl7apy's structure validation (:func:`~.validate.check_structure`, remembered per message
+shape). ``tests/test_hl7v2.py`` re-parses what this builds with hl7apy at strict level.
+
+Values are escaped here, so delimiters inside names and addresses travel as ``\\F\\``, ``\\S\\``,
+... and come back whole.
 """
 
 from __future__ import annotations
 
 import datetime
-
-from hl7apy.consts import VALIDATION_LEVEL
-from hl7apy.core import Message
-from hl7apy.validation import Validator
 
 from .message import (
     ASSIGNING_AUTHORITY,
@@ -25,16 +27,16 @@ from .message import (
     AdtPatient,
     HL7Error,
     check_visit,
-    dash,
-    hl7apy_reason,
-    one_line,
 )
+from .validate import check_structure
 
-__all__ = ["build_adt", "esc", "put"]
+__all__ = ["build_adt", "esc", "text"]
 
 # Order matters: the escape character itself must be escaped before the others add more.
-# No \X0D\ for line breaks: hl7apy re-escapes the backslashes of hex escapes on output.
 _ESCAPES = (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("&", "\\T\\"), ("~", "\\R\\"))
+# hl7apy's limits for the base types the EMR fills with free text (ST) and codes (IS).
+ST_MAX, IS_MAX = 199, 20
+MAX_DIAGNOSES = 9999  # DG1-1 is an SI: at most four digits
 
 
 def build_adt(trigger: str, patient: AdtPatient, *, control_id: str, sent_at: datetime.datetime,
@@ -44,10 +46,10 @@ def build_adt(trigger: str, patient: AdtPatient, *, control_id: str, sent_at: da
 
     ``sequence``, if given, is the sender's number for this patient's message (MSH-13, 1..10^15-1).
 
-    The message passes hl7apy strict validation before it is returned. Raises :class:`HL7Error`
-    for an unknown trigger, a sex outside F/M/U, a missing patient id, an A01 without an admit
-    time, an A03 without a discharge time, diagnosis ranks other than 1..n in order, or any field
-    hl7apy refuses.
+    Raises :class:`HL7Error` for an unknown trigger, a sex outside F/M/U, a missing patient id,
+    an A01 without an admit time, an A03 without a discharge time, diagnosis ranks other than 1..n
+    in order, a value with a line break or longer than its HL7 type allows, or a message hl7apy's
+    structure validation refuses (a required field left empty, say).
     """
     if sequence is not None and (type(sequence) is not int or not 1 <= sequence <= MAX_SEQUENCE):
         raise HL7Error(f"MSH-13: sequence {sequence!r} is not an integer from 1 to {MAX_SEQUENCE}")
@@ -64,88 +66,74 @@ def build_adt(trigger: str, patient: AdtPatient, *, control_id: str, sent_at: da
     if ranks != list(range(1, len(ranks) + 1)):
         # DG1-1 is a set id, which HL7 numbers 1..n in segment order.
         raise HL7Error(f"DG1-1: diagnosis ranks must be 1..n in the given order, got {ranks}")
+    if len(ranks) > MAX_DIAGNOSES:
+        raise HL7Error(f"DG1-1: {len(ranks)} diagnoses; a set id has at most four digits")
 
-    msg = Message(STRUCTURES[trigger], version=HL7_VERSION, validation_level=VALIDATION_LEVEL.STRICT)
-    put(msg.msh, "MSH_4", esc(sending_facility))
-    put(msg.msh, "MSH_6", esc(receiving_facility))
-    put(msg.msh, "MSH_7", _ts(sent_at, "MSH-7"))
-    put(msg.msh, "MSH_9", f"ADT^{trigger}^{STRUCTURES[trigger]}")
-    put(msg.msh, "MSH_10", esc(control_id))
-    put(msg.msh, "MSH_11", "P")
-    put(msg.msh, "MSH_13", "" if sequence is None else str(sequence))
-    # Names with accents travel as raw UTF-8 (send_mllp encodes UTF-8), so say so.
-    put(msg.msh, "MSH_18", "UNICODE UTF-8")
-    put(msg.evn, "EVN_1", trigger)
-    put(msg.evn, "EVN_2", _ts(sent_at, "EVN-2"))
-
-    pid = msg.pid
-    put(pid, "PID_1", "1")
+    sent = _ts(sent_at, "MSH-7")
+    structure = STRUCTURES[trigger]
+    msh = ("MSH|^~\\&||" + text("MSH-4", sending_facility, IS_MAX) + "||"
+           + text("MSH-6", receiving_facility, IS_MAX) + f"|{sent}||ADT^{trigger}^{structure}|"
+           + text("MSH-10", control_id) + f"|P|{HL7_VERSION}|"
+           + ("" if sequence is None else str(sequence))
+           # Names with accents travel as raw UTF-8 (send_mllp encodes UTF-8), so say so.
+           + "|||||UNICODE UTF-8")
     # Two PID-3 repetitions: the receiver picks each identifier by its type, not by position.
-    put(pid, "PID_3", f"{esc(patient.patient_id)}^^^{ASSIGNING_AUTHORITY}^PI", repeat=True)
+    ids = [f"{text('PID-3', patient.patient_id)}^^^{ASSIGNING_AUTHORITY}^PI"]
     if patient.mr_number:
-        put(pid, "PID_3", f"{esc(patient.mr_number)}^^^{ASSIGNING_AUTHORITY}^MR", repeat=True)
+        ids.append(f"{text('PID-3', patient.mr_number)}^^^{ASSIGNING_AUTHORITY}^MR")
     if patient.crm_prospect_id:
-        put(pid, "PID_3", f"{esc(patient.crm_prospect_id)}^^^{CRM_AUTHORITY}^PI", repeat=True)
-    put(pid, "PID_5", _join(patient.last_name, patient.first_name, patient.middle_name))
-    put(pid, "PID_7", _date(patient.dob))
-    put(pid, "PID_8", patient.sex)
-    put(pid, "PID_11", _join(patient.address_street, "", patient.address_city,
-                               patient.address_state, patient.address_zip))
-    # XTN-2/3 (PRN, PH) let a 2.5.1 receiver know this is the home phone number.
-    put(pid, "PID_13", _join(patient.phone, "PRN", "PH") if patient.phone else "")
-    put(pid, "PID_19", esc(patient.ssn))
-
-    pv1 = msg.pv1
-    put(pv1, "PV1_1", "1")
-    put(pv1, "PV1_2", "I" if patient.admit_at else "P")
-    put(pv1, "PV1_44", admit_at)
-    put(pv1, "PV1_45", discharge_at)
-
+        ids.append(f"{text('PID-3', patient.crm_prospect_id)}^^^{CRM_AUTHORITY}^PI")
+    pid = _segment(
+        "PID", "1", "", "~".join(ids), "",
+        _join("PID-5", patient.last_name, patient.first_name, patient.middle_name), "",
+        _date(patient.dob), patient.sex, "", "",
+        _join("PID-11", patient.address_street, "", patient.address_city, patient.address_state,
+              patient.address_zip), "",
+        # XTN-2/3 (PRN, PH) let a 2.5.1 receiver know this is the home phone number.
+        _join("PID-13", patient.phone, "PRN", "PH") if patient.phone else "",
+        "", "", "", "", "", text("PID-19", patient.ssn))
+    pv1 = _segment("PV1", "1", "I" if patient.admit_at else "P", *[""] * 41, admit_at, discharge_at)
+    segments = [msh, f"EVN|{trigger}|{sent}", pid, pv1]
     for dx in patient.diagnoses:
         if not dx.code:
             raise HL7Error(f"DG1-3: missing diagnosis code for rank {dx.rank}")
-        dg1 = msg.add_segment("DG1")
-        put(dg1, "DG1_1", str(dx.rank))
-        put(dg1, "DG1_3", _join(dx.code, dx.description, "I10"))
-        put(dg1, "DG1_5", _date(dx.added_on))
-        put(dg1, "DG1_6", "A" if dx.rank == 1 else "W")  # admitting vs working diagnosis
-        put(dg1, "DG1_15", str(dx.rank))
-
-    _validate(msg)
-    return msg.to_er7()
+        segments.append(_segment(
+            "DG1", str(dx.rank), "", _join("DG1-3", dx.code, dx.description, "I10"), "",
+            _date(dx.added_on), "A" if dx.rank == 1 else "W",  # admitting vs working diagnosis
+            *[""] * 8, str(dx.rank)))
+    er7 = "\r".join(segments)
+    check_structure(er7)
+    return er7
 
 
-def put(segment, name: str, er7: str, *, repeat: bool = False) -> None:
-    """Set field ``name`` from ER7 text, skipping empty values so optional fields stay absent."""
-    if not er7:
-        return
-    if "\r" in er7 or "\n" in er7:
-        raise HL7Error(f"{dash(name)}: {er7!r} has a line break; HL7 text fields are one line")
-    try:
-        if repeat:
-            segment.add_field(name).value = er7
-        else:
-            setattr(segment, name, er7)
-    except Exception as exc:  # hl7apy raises assorted types (ValueError, MaxLengthReached, ...)
-        raise HL7Error(f"{dash(name)}: {one_line(exc)}") from exc
-
-
-def _validate(msg) -> None:
-    try:
-        Validator.validate(msg)
-    except Exception as exc:
-        raise HL7Error(hl7apy_reason(exc)) from exc
+def text(where: str, value: str, limit: int = ST_MAX) -> str:
+    """``value`` escaped for ER7, refused if it has a line break or is longer than ``limit``."""
+    if "\r" in value or "\n" in value:
+        raise HL7Error(f"{where}: {value!r} has a line break; HL7 text fields are one line")
+    escaped = esc(value)
+    if len(escaped) > limit:
+        raise HL7Error(f"{where}: a value of {len(escaped)} characters is longer than the "
+                       f"{limit} its HL7 type allows")
+    return escaped
 
 
 def esc(value: str) -> str:
-    # hl7apy stores values as raw ER7, so delimiters inside data must be escaped here.
     for raw, escaped in _ESCAPES:
-        value = value.replace(raw, escaped)
+        if raw in value:
+            value = value.replace(raw, escaped)
     return value
 
 
-def _join(*components: str) -> str:
-    return "^".join(esc(c) for c in components).rstrip("^")
+def _segment(name: str, *fields: str) -> str:
+    # Trailing empty fields are left off, as HL7 encoders do.
+    return "|".join((name, *fields)).rstrip("|")
+
+
+def _join(where: str, *components: str) -> str:
+    joined = "^".join(components)
+    if "\r" in joined or "\n" in joined:
+        raise HL7Error(f"{where}: {joined!r} has a line break; HL7 text fields are one line")
+    return "^".join(text(where, c) for c in components).rstrip("^")
 
 
 def _date(value: datetime.date | None) -> str:

@@ -3,7 +3,7 @@
 
 python-hl7 reads the fields, because it unescapes values and tolerates the odd messages a
 receiver must still acknowledge; hl7apy then checks the whole message against the HL7
-structure for its version. The reading helpers here (:func:`normalize`, :func:`read`,
+structure for its version (:func:`~.validate.check_structure`, remembered per message shape). The reading helpers here (:func:`normalize`, :func:`read`,
 :func:`val`, ...) are also what the acknowledgements read with.
 """
 
@@ -13,9 +13,6 @@ import datetime
 import re
 
 import hl7
-from hl7apy.consts import VALIDATION_LEVEL
-from hl7apy.parser import parse_message
-from hl7apy.validation import Validator
 
 from .message import (
     CRM_AUTHORITY,
@@ -30,9 +27,9 @@ from .message import (
     AdtPatient,
     HL7Error,
     check_visit,
-    hl7apy_reason,
     one_line,
 )
+from .validate import check_structure
 
 __all__ = ["normalize", "one", "parse_adt", "read", "segments", "val"]
 
@@ -79,10 +76,7 @@ def parse_adt(text: str) -> AdtMessage:
 
     patient = _read_patient(message, trigger)
 
-    try:
-        Validator.validate(parse_message(er7, validation_level=VALIDATION_LEVEL.TOLERANT))
-    except Exception as exc:  # hl7apy raises assorted types on malformed input
-        raise HL7Error(hl7apy_reason(exc)) from exc
+    check_structure(er7)
     return AdtMessage(trigger=trigger, control_id=control_id, sent_at=sent_at, patient=patient, sequence=sequence)
 
 
