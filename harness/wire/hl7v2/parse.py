@@ -1,8 +1,8 @@
 """Reading an HL7 v2 ADT message (A01, A03, A04, A08) into an
 :class:`~kipu_harness.wire.hl7v2.message.AdtMessage`, and validating it.
 
-python-hl7 reads the fields, because it unescapes values and tolerates the odd messages a
-receiver must still acknowledge; hl7apy then checks the whole message against the HL7
+The fields are read with python-hl7's addressing and unescaping (:mod:`.er7`), which
+tolerates the odd messages a receiver must still acknowledge; hl7apy then checks the whole message against the HL7
 structure for its version (:func:`~.validate.check_structure`, remembered per message shape). The reading helpers here (:func:`normalize`, :func:`read`,
 :func:`val`, ...) are also what the acknowledgements read with.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import re
 
-import hl7
 
 from .message import (
     CRM_AUTHORITY,
@@ -29,6 +28,7 @@ from .message import (
     check_visit,
     one_line,
 )
+from .er7 import Er7Message
 from .validate import check_structure
 
 __all__ = ["normalize", "one", "parse_adt", "read", "segments", "val"]
@@ -58,8 +58,7 @@ def parse_adt(text: str) -> AdtMessage:
         raise HL7Error(f"MSH-9: structure {structure} does not fit {trigger} (expected {expected})")
     if not structure:
         # Many senders omit MSH-9.3; hl7apy needs it to pick the structure to validate against.
-        message.assign_field(expected, "MSH", 1, 9, 1, 3)
-        er7 = str(message)
+        er7 = _with_structure(er7, expected)
     version = val(msh, 12)
     if version not in VERSIONS:
         raise HL7Error(f"MSH-12: HL7 version {version!r} is not one of {', '.join(VERSIONS)}")
@@ -94,7 +93,7 @@ def _read_patient(message, trigger: str) -> AdtPatient:
     pv1 = one(message, "PV1")
     ids = {}  # identifier type -> first id of that type (the EMR's)
     crm_prospect_id = None
-    for rep in range(1, _repetitions(pid, 3) + 1):
+    for rep in range(1, pid.repetitions(3) + 1):
         id_type, value = val(pid, 3, rep, 5), val(pid, 3, rep, 1)
         if value and val(pid, 3, rep, 4) == CRM_AUTHORITY:
             crm_prospect_id = value
@@ -178,15 +177,30 @@ def normalize(text) -> str:
     return "\r".join(lines)
 
 
-def read(er7: str):
+def read(er7: str) -> Er7Message:
     try:
-        return hl7.parse(er7)
-    except Exception as exc:  # python-hl7 raises ParseException, IndexError, ... on junk
+        return Er7Message(er7)
+    except ValueError as exc:
         raise HL7Error(f"MSH: not a readable HL7 v2 message ({one_line(exc)})") from exc
 
 
+def _with_structure(er7: str, structure: str) -> str:
+    """``er7`` with MSH-9.3 (the message structure) set to ``structure``."""
+    field, component, repetition = er7[3], er7[4], er7[5]
+    msh, _, rest = er7.partition("\r")
+    fields = msh.split(field)
+    fields += [""] * (9 - len(fields))
+    reps = fields[8].split(repetition)
+    components = reps[0].split(component)
+    components += [""] * (3 - len(components))
+    components[2] = structure
+    reps[0] = component.join(components)
+    fields[8] = repetition.join(reps)
+    return field.join(fields) + ("\r" + rest if rest else "")
+
+
 def segments(message, name: str) -> list:
-    return [seg for seg in message if str(seg[0]) == name]
+    return [seg for seg in message if seg.name == name]
 
 
 def one(message, name: str):
@@ -194,10 +208,6 @@ def one(message, name: str):
     if not found:
         raise HL7Error(f"{name}: missing segment")
     return found[0]
-
-
-def _repetitions(segment, field: int) -> int:
-    return len(segment(field)) if field < len(segment) else 0
 
 
 def val(segment, field: int, rep: int = 1, comp: int = 1) -> str:
