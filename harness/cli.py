@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start empty mocks with a synthetic census drawn from seed N (same seed, same census)")
     up.add_argument("--census", type=int, default=12, metavar="SIZE",
                     help="how many people --seed creates (default 12: a third prospects, the rest admitted)")
+    up.add_argument("--seed-via", choices=("auto", "api", "bulk"), default="auto",
+                    help="make the census through the systems' APIs (every message sent and journaled) or write "
+                         "the same records straight into the stores (bulk: 100,000 people in about a minute); "
+                         "auto (default): bulk from 200 people")
+    up.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="a progress bar on stderr while seeding (default: on a terminal, for 200 people or more)")
 
     call.add_parser(commands)
 
@@ -227,7 +233,7 @@ def mocks_up(args: argparse.Namespace) -> int:
         from kipu_harness.mocks import census
 
         if census.is_empty(suite):
-            seeded = census.seed(suite, args.seed, args.census)
+            seeded = census.seed(suite, args.seed, args.census, via=args.seed_via, progress=args.progress)
     elsewhere = {s: getattr(args, f"{s}_url").rstrip("/") for s in ("crm", "emr", "rcm", "payer") if getattr(args, f"{s}_url")}
     elsewhere_mllp = None
     if args.rcm_mllp:

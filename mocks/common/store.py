@@ -2,8 +2,10 @@
 
 One SQLite database per system: a file by default (records survive a restart) or ``:memory:``
 for speed. Every write goes through ``transaction()``: either all of it lands or none of it.
-Records are JSON documents keyed by (kind, id); the mocks are small enough that filtering in
-Python is simpler than a schema per resource.
+Records are JSON documents keyed by (kind, id), filtered in Python rather than through a schema
+per resource; the fields records are looked up by (``INDEXED``: a patient's insurances, the RCM
+patient of an EMR patient...) have an expression index, so such a lookup reads only the records
+it finds, however many the store holds.
 """
 
 from __future__ import annotations
@@ -34,10 +36,27 @@ CREATE TABLE IF NOT EXISTS inbox (key TEXT PRIMARY KEY, result TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER, answer TEXT, record TEXT);
 """
+# The fields Tx.find looks records up by through an index (an expression index per field, over
+# every kind: a kind without the field has NULL there). Any other field is found by a scan.
+INDEXED = ("patient_id", "emr_patient_id", "crm_prospect_id", "prospect_id")
+
+
+def _field(name: str) -> str:
+    """The SQL of a record's field: the very text its index was made with, so SQLite uses it."""
+    return f"json_extract(doc, '$.{name}')"
+
+
+INDEXES = "".join(f"CREATE INDEX IF NOT EXISTS records_by_{name} ON records (kind, {_field(name)});\n"
+                  for name in INDEXED)
 # Columns added after the first release: a database made before them gets them on open.
 _ADDED_COLUMNS = {"outbox": (("next_attempt_at", "REAL"), ("last_error", "TEXT NOT NULL DEFAULT ''"))}
 # What `synchronous` may be (see Store): NORMAL survives a crash of the process, FULL a power loss too.
 DURABILITY = ("normal", "full")
+
+
+def _indexable(value: Any) -> bool:
+    """A value SQLite compares as Python does: text, or an integer it can hold (a bool is 0 or 1)."""
+    return isinstance(value, str) or (isinstance(value, int) and -(2**63) <= value < 2**63)
 
 
 class Tx:
@@ -57,7 +76,23 @@ class Tx:
         return [json.loads(doc) for (doc,) in rows]
 
     def find(self, kind: str, **equal: Any) -> list[dict[str, Any]]:
-        return [d for d in self.all(kind) if all(d.get(k) == v for k, v in equal.items())]
+        """The records of ``kind`` whose fields equal ``equal`` (Python's ==), by id. A field of
+        INDEXED with a text or integer value narrows them through its index first: SQLite's = on
+        the JSON value keeps every record Python's == would (a number equals an integer of the
+        same value, text only text), and Python's == then decides, as for the others."""
+        key = next((k for k, v in equal.items() if k in INDEXED and _indexable(v)), None)
+        if key is None:
+            candidates = self.all(kind)
+        else:
+            # INDEXED BY: left to itself, SQLite walks the kind's whole primary key to save a sort by id.
+            rows = self._conn.execute(f"SELECT doc FROM records INDEXED BY records_by_{key}"
+                                      f" WHERE kind = ? AND {_field(key)} = ? ORDER BY id", (kind, equal[key]))
+            candidates = [json.loads(doc) for (doc,) in rows]
+        return [d for d in candidates if all(d.get(k) == v for k, v in equal.items())]
+
+    def count(self, kind: str) -> int:
+        (n,) = self._conn.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,)).fetchone()
+        return n
 
     def insert(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
         """Store ``doc`` under the next id of ``kind``; returns the document with its ``id``."""
@@ -141,7 +176,7 @@ class Store:
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={durability.upper()}")
-        self._conn.executescript(SCHEMA)
+        self._conn.executescript(SCHEMA + INDEXES)
         for table, columns in _ADDED_COLUMNS.items():
             have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
             for name, declaration in columns:
