@@ -10,11 +10,13 @@ ST03 where the HIPAA guide is ``005010X231A1`` (:func:`hipaa_999`), and it write
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import json
 import re
 
 import pyx12.errors
+import pyx12.map_if
 import pyx12.params
 import pyx12.x12n_document
 
@@ -36,6 +38,29 @@ def validate_999(text: str) -> Validation:
 def validate_277ca(text: str) -> Validation:
     """Validate a 277CA (X214) with pyx12; see :class:`Validation`."""
     return _validate(text, "277", (VERSION_277CA,))
+
+
+_LOAD_MAP = pyx12.map_if.load_map_file
+_DEFAULT_PARAMS = pyx12.params.ParamsBase().params
+
+
+@functools.cache
+def _parsed_map(map_file: str, map_path: str | None) -> object:
+    return _LOAD_MAP(map_file, pyx12.params.ParamsBase(), map_path)
+
+
+def _load_map_file(map_file: str, param: pyx12.params.ParamsBase, map_path: str | None = None) -> object:
+    """pyx12 parses the XML map of the control segments and of the transaction again for every
+    document it validates (0.7 s for the 837P's; 0.1 s of walking the claim itself). A map is
+    only read while a document is walked (the walker keeps its own counts), so each map is
+    parsed once per process, for the default parameters this module uses; any other
+    parameters get pyx12's own loading."""
+    if type(param) is pyx12.params.ParamsBase and param.params == _DEFAULT_PARAMS:
+        return _parsed_map(map_file, map_path)
+    return _LOAD_MAP(map_file, param, map_path)
+
+
+pyx12.map_if.load_map_file = _load_map_file  # x12n_document looks it up there on every call
 
 
 def _validate(text: str, kind: str, versions: tuple[str, ...]) -> Validation:
