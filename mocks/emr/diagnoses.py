@@ -3,13 +3,11 @@ stored dotted with their description and the day they were added."""
 
 from __future__ import annotations
 
-import functools
-import warnings
-
 from kipu_harness.events import Problem
 
 from ..common.base import ApiError, ctx, load
 from ..common.routes import answers, blueprint, path_model
+from .icd10 import lookup
 from .kipu import patient_block, present
 from .schemas import DiagnosisHistoryOut, DiagnosisIn, MasterId, PatientOut
 
@@ -18,27 +16,17 @@ diagnoses = blueprint("emr_diagnoses", __name__, "/api", "diagnoses",
 PatientPath = path_model("patient_id")
 
 
-@functools.lru_cache(maxsize=1)
-def _icd10():
-    # simple_icd_10_cm parses ~10 MB of XML on import (about 3 s): load it once, on first use.
-    # It still reads its data with importlib.resources' legacy API; that warning is not ours.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import simple_icd_10_cm as icd
-
-    return icd
-
-
 def icd10_billable(code: str) -> tuple[str | None, str | None]:
-    """(dotted code, description) for a billable ICD-10-CM code, or (None, reason)."""
-    icd = _icd10()
+    """(dotted code, description) for a billable ICD-10-CM code, or (None, reason). The codes are
+    simple_icd_10_cm's, read from a table built once per library version (icd10.py)."""
     raw = code.strip().upper()
-    if not icd.is_valid_item(raw):
+    found = lookup(raw)
+    if found is None:
         return None, f"{code!r} is not an ICD-10-CM code"
-    if not icd.is_leaf(raw):
+    dotted, description = found
+    if description is None:
         return None, f"{code!r} is a category, not a billable code: use a more specific code"
-    dotted = icd.add_dot(raw) if "." not in raw else raw
-    return dotted, icd.get_description(raw)
+    return dotted, description
 
 
 @diagnoses.post("/patients/<id:patient_id>/diagnoses", responses=answers(201, PatientOut, 409))
