@@ -17,6 +17,9 @@ from .steps.shared_steps import *  # noqa: F401,F403
 from kipu_harness.synthetic import faker_for
 
 from .own import Own, new_marker
+from .step_lookup import install as _remember_step_lookups
+
+_remember_step_lookups()
 
 
 @pytest.fixture
