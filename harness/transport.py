@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import requests
 
+from . import wsgi
 from .apiauth import Credential, KipuAuth, sign_environ
 
 
@@ -49,18 +50,30 @@ def signing_client(app: Any, credential: Credential | None) -> Any:
 
 
 class FlaskTransport:
+    """The app in-process (harness/wsgi.py): the same routes and environ a server gives it, signed
+    with ``credential`` (Kipu's APIAuth) as a real client on the wire would be."""
+
     def __init__(self, app: Any, credential: Credential | None = None):
-        self._client = signing_client(app, credential)
+        self._app = app
+        self._sign = (lambda environ: sign_environ(environ, credential)) if credential else None
 
     def request(self, method, path, *, json_body=None, params=None, text=None, headers=None) -> Reply:
-        kwargs: dict[str, Any] = {"query_string": params or {}, "headers": headers or {}}
+        headers = dict(headers or {})
+        body = b""
         if json_body is not None:
-            kwargs.update(data=json.dumps(json_body), content_type="application/json")
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
         elif text is not None:
-            kwargs.update(data=text, content_type="text/plain")
-        response = self._client.open(path, method=method, **kwargs)
-        text_out = response.get_data(as_text=True)
-        return Reply(response.status_code, response.get_json(silent=True), text_out)
+            body = text.encode()
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        answer = wsgi.call(self._app, method, path, query=wsgi.query_string(params), headers=headers,
+                           body=body, sign=self._sign)
+        text_out = answer.data.decode("utf-8", errors="replace")
+        try:
+            parsed = json.loads(text_out) if "json" in (answer.header("Content-Type") or "") else None
+        except ValueError:
+            parsed = None
+        return Reply(answer.status, parsed, text_out)
 
 
 class HttpTransport:

@@ -1,16 +1,18 @@
 """A MockSuite is the three mock systems with their stores, one clock and the links between them.
 
-In-process, a system reaches another through its Flask test client; served on loopback
+In-process, a system calls another's WSGI app directly (kipu_harness/wsgi.py); served on loopback
 (``serve.py``), through real HTTP and MLLP. The integration plugins only ever see ``links``.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
 
 from kipu_harness.events import HttpAnswer
+from kipu_harness import wsgi
 from kipu_harness.phi import mask_ssn
 from kipu_harness.settings import IntegrationSettings
 from kipu_harness.wire import hl7v2
@@ -117,27 +119,30 @@ class FaultyLinks:
 
 
 class InProcessLinks:
-    """The other systems through their Flask test clients: the same routes, no sockets."""
+    """The other systems called in-process (kipu_harness/wsgi.py): the same routes, no sockets."""
 
     def __init__(self, apps: dict[str, Any]):
-        self._clients = {name: app.test_client() for name, app in apps.items()}
+        self._apps = dict(apps)
         self.down: set[str] = set()  # systems a test has taken down, to exercise the outbox
 
-    def _client(self, system: str):
+    def _post(self, system: str, path: str, text: str, headers: dict[str, str]) -> wsgi.WsgiAnswer:
         if system in self.down:
             raise ConnectionError(f"{system} is down")
-        return self._clients[system]
+        return wsgi.call(self._apps[system], "POST", path, headers=headers, body=text.encode(), extra=_IN)
 
     def post_json(self, system: str, path: str, body: str) -> tuple[int, Any]:
-        response = self._client(system).post(path, data=body, content_type="application/json", environ_base=_IN,
-                                             headers=delivery_headers(body))
-        return HttpAnswer(response.status_code, response.get_json(silent=True), response.headers)
+        answer = self._post(system, path, body, {"Content-Type": "application/json", **delivery_headers(body)})
+        try:
+            parsed = json.loads(answer.data) if answer.data else None
+        except ValueError:
+            parsed = None
+        return HttpAnswer(answer.status, parsed, dict(answer.headers))
 
     def send_hl7(self, text: str) -> str:
-        response = self._client("rcm").post("/rcm/hl7", data=text, content_type="text/plain", environ_base=_IN)
-        return response.get_data(as_text=True).replace("\n", "\r")
+        answer = self._post("rcm", "/rcm/hl7", text, {"Content-Type": "text/plain; charset=utf-8"})
+        return answer.data.decode("utf-8", errors="replace").replace("\n", "\r")
 
     def exchange(self, system: str, path: str, text: str) -> tuple[int, str]:
         """A request that waits for its answer (X12 270/271): not an outbox delivery."""
-        response = self._client(system).post(path, data=text, content_type="text/plain", environ_base=_IN)
-        return response.status_code, response.get_data(as_text=True)
+        answer = self._post(system, path, text, {"Content-Type": "text/plain; charset=utf-8"})
+        return answer.status, answer.data.decode("utf-8", errors="replace")
