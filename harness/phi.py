@@ -42,9 +42,10 @@ _JSON_NUMBER_AFTER = re.compile(r"\s*[,}\]]")
 
 # HL7 v2 fields that hold an SSN: (segment, field number).
 HL7_SSN_FIELDS = {("PID", 19), ("GT1", 12), ("NK1", 37), ("IN2", 2)}
+_SSN_SEGMENTS = frozenset(name for name, _ in HL7_SSN_FIELDS)
 _HL7_SEGMENT = re.compile(r"^[A-Z][A-Z0-9]{2}$")
 # Where an HL7 control id stands (MSH-10, MSA-2): nine digits there are not an SSN.
-_HL7_CONTROL = re.compile(r'(?:^|(?<=[\r\n"])|(?<=\\r)|(?<=\\n))(MSH|MSA)([^\w\s])')
+_SEPARATOR = re.compile(r"[^\w\s]")
 _LINE_END = re.compile(r'[\r\n"]|\\[rn]')
 
 
@@ -84,19 +85,34 @@ def mask_ssn(text: str) -> str:
 def _control_ids(text: str) -> list[tuple[int, int]]:
     """The spans of the HL7 control ids (MSH-10, MSA-2) in ``text``."""
     spans = []
-    for m in _HL7_CONTROL.finditer(text):
-        separator, pos = m.group(2), m.end()
-        end_of_line = _LINE_END.search(text, pos)
-        line_end = end_of_line.start() if end_of_line else len(text)
-        for _ in range(8 if m.group(1) == "MSH" else 1):  # MSH-2 .. MSH-9; MSA-1
-            pos = text.find(separator, pos, line_end)
-            if pos < 0:
-                break
-            pos += 1
-        else:
-            end = text.find(separator, pos, line_end)
-            spans.append((pos, end if end >= 0 else line_end))
+    for name in ("MSH", "MSA"):
+        at = text.find(name)
+        while at >= 0:
+            if _segment_starts(text, at) and _SEPARATOR.match(text, at + 3):
+                span = _control_span(text, at, 8 if name == "MSH" else 1)  # MSH-2 .. MSH-9; MSA-1
+                if span:
+                    spans.append(span)
+            at = text.find(name, at + 1)
     return spans
+
+
+def _segment_starts(text: str, at: int) -> bool:
+    """Does a segment start at ``at``: the text's start, or after a line end (also one written
+    ``\\r`` or ``\\n`` inside JSON text) or a quote (a message as a JSON string)?"""
+    return at == 0 or text[at - 1] in '\r\n"' or text[at - 2:at] in ("\\r", "\\n")
+
+
+def _control_span(text: str, at: int, fields_before: int) -> tuple[int, int] | None:
+    separator, pos = text[at + 3], at + 4
+    end_of_line = _LINE_END.search(text, pos)
+    line_end = end_of_line.start() if end_of_line else len(text)
+    for _ in range(fields_before):
+        pos = text.find(separator, pos, line_end)
+        if pos < 0:
+            return None
+        pos += 1
+    end = text.find(separator, pos, line_end)
+    return pos, end if end >= 0 else line_end
 
 
 def _loose(m: re.Match, text: str, json_like: bool, controls: list[tuple[int, int]]) -> str:
@@ -140,6 +156,8 @@ def _mask_hl7(text: str) -> str:
         return text
     lines = re.split(r"(\r\n|\r|\n|\\r|\\n)", text)  # \\r: a message inside JSON text
     for i in range(0, len(lines), 2):
+        if "SS" not in lines[i] and lines[i].split(fs, 1)[0][-3:] not in _SSN_SEGMENTS:
+            continue  # neither a segment with an SSN field nor an identifier of type SS
         fields = lines[i].split(fs)
         name = fields[0][-3:]  # a message inside other text: '{"body": "MSH'
         if not _HL7_SEGMENT.match(name) or (len(fields[0]) > 3 and fields[0][-4].isalnum()):
