@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from kipu_harness.clients import CrmClient, EmrClient, RcmClient
-from kipu_harness.synthetic import PAYERS, faker_for
+from kipu_harness.synthetic import PAYERS
 from kipu_harness.transport import FlaskTransport
 
 from . import census_bulk
-from .census_people import DAYS, DIAGNOSES, LEVELS_OF_CARE, Admission, Prospect, draw
+from .census_people import DAYS, DIAGNOSES, LEVELS_OF_CARE, Admission, Prospect, drawn
 
 __all__ = ["DIAGNOSES", "LEVELS_OF_CARE", "is_empty", "seed", "progress_bar"]
 
@@ -54,7 +54,6 @@ def seed(suite: Any, seed: int, size: int = 12, *, via: str = "auto", progress: 
     ``via``: ``api``, ``bulk`` or ``auto`` (bulk from :data:`BULK_FROM` people). ``progress``: a
     progress bar on stderr (None: when stderr is a terminal and the census is large)."""
     bulk = in_bulk(suite, size, via)
-    fake = faker_for(seed)
     rcm = RcmClient(FlaskTransport(suite.apps["rcm"]))
     emr = EmrClient(FlaskTransport(suite.apps["emr"], suite.emr_auth.signer))
     # The facility's configuration goes through the APIs either way: a dozen requests.
@@ -63,7 +62,7 @@ def seed(suite: Any, seed: int, size: int = 12, *, via: str = "auto", progress: 
     for name, days in LEVELS_OF_CARE.items():
         if name not in known:
             emr.add_care_level(name, {d: d in days.split() for d in DAYS})
-    people = draw(fake, size, suite.clock.today(), [p["id"] for p in payers])
+    people = drawn(seed, size, suite.clock.today(), [p["id"] for p in payers], in_parallel=bulk and None)
     with progress_bar(size, progress) as advance:
         if bulk:
             census_bulk.write(suite, people, advance, seed)

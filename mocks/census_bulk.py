@@ -16,6 +16,7 @@ so the same seed gives the same stores; on the API path they are random.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
@@ -65,13 +66,64 @@ def write(suite: Any, people: Iterable[Prospect | Admission], advance: Callable[
 def _write(suite: Any, batch: list[Prospect | Admission], seed: int) -> None:
     with ExitStack() as stack:
         stack.enter_context(suite.apps["emr"].app_context())  # new_patient and the mirror read ctx()
-        crm, emr, rcm = (stack.enter_context(suite.contexts[s].store.transaction()) for s in ("crm", "emr", "rcm"))
+        crm, emr, rcm = (_Buffer(stack.enter_context(suite.contexts[s].store.transaction()))
+                         for s in ("crm", "emr", "rcm"))
         writer = _Writer(suite, crm, emr, rcm, seed)
         for person in batch:
             if isinstance(person, Prospect):
                 writer.prospect(person)
             else:
                 writer.admission(person)
+            for buffer in (crm, emr, rcm):
+                buffer.flush()
+
+
+class _Buffer:
+    """A Tx that keeps one person's records in memory and writes each once (``flush``): a record
+    is saved again and again along the way (the EMR patient five times), stored once. The
+    transaction's records are found through it as the store would find them."""
+
+    def __init__(self, tx: Any):
+        self._tx = tx
+        self._docs: dict[str, dict[int, dict[str, Any] | None]] = {}  # kind -> id -> doc (None: deleted)
+        self._last: dict[str, int] = {}  # kind -> the highest id given
+
+    def get(self, kind: str, id: int) -> dict[str, Any] | None:
+        mine = self._docs.get(kind, {})
+        return mine[int(id)] if int(id) in mine else self._tx.get(kind, id)
+
+    def insert(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
+        if kind not in self._last:
+            (last,) = self._tx._conn.execute("SELECT COALESCE(MAX(id), 0) FROM records WHERE kind = ?",
+                                             (kind,)).fetchone()
+            self._last[kind] = last
+        self._last[kind] += 1
+        doc = {"id": self._last[kind], **doc}
+        self.put(kind, doc)
+        return doc
+
+    def put(self, kind: str, doc: dict[str, Any]) -> None:
+        self._docs.setdefault(kind, {})[int(doc["id"])] = doc
+
+    def delete(self, kind: str, id: int) -> None:
+        self._docs.setdefault(kind, {})[int(id)] = None
+
+    def find(self, kind: str, **equal: Any) -> list[dict[str, Any]]:
+        mine = self._docs.get(kind, {})
+        found = {d["id"]: d for d in self._tx.find(kind, **equal) if d["id"] not in mine}
+        found.update((i, d) for i, d in mine.items() if d is not None and all(d.get(k) == v for k, v in equal.items()))
+        return [found[i] for i in sorted(found)]
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        return self.find(kind)
+
+    def flush(self) -> None:
+        rows = [(kind, i, d) for kind, docs in self._docs.items() for i, d in docs.items()]
+        self._tx._conn.executemany("INSERT OR REPLACE INTO records (kind, id, doc) VALUES (?, ?, ?)",
+                                   [(k, i, json.dumps(d, sort_keys=True)) for k, i, d in rows if d is not None])
+        self._tx._conn.executemany("DELETE FROM records WHERE kind = ? AND id = ?",
+                                   [(k, i) for k, i, d in rows if d is None])
+        self._docs.clear()
 
 
 class _Writer:

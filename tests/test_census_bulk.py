@@ -13,6 +13,7 @@ from faker import Faker
 from kipu_harness.cli import build_parser
 from kipu_harness.mocks import MockSuite, census
 from kipu_harness.mocks.census_bulk import replayable
+from kipu_harness.mocks.census_people import Prospect, drawn
 from kipu_harness.plugin_manager import make_plugin_manager
 from kipu_harness.synthetic import HealthcareProvider, demographics, faker_for
 
@@ -122,3 +123,11 @@ def test_a_bulk_census_is_kept_in_the_data_folder_and_mocks_up_takes_the_options
     args = build_parser().parse_args(["mocks", "up", "--seed", "1", "--seed-via", "bulk", "--no-progress"])
     assert (args.seed_via, args.progress) == ("bulk", False)
     assert build_parser().parse_args(["mocks", "up"]).seed_via == "auto"
+
+
+def test_a_large_census_drawn_in_another_process_is_the_same_people():
+    today, payers = dt.date(2026, 11, 20), [1, 2, 3, 4, 5, 6]
+    here = list(drawn(9, 700, today, payers, in_parallel=False))
+    there = list(drawn(9, 700, today, payers, in_parallel=True, chunk=64))
+    assert there == here and len(here) == 700
+    assert sum(isinstance(p, Prospect) for p in here) == 700 // 3

@@ -38,3 +38,50 @@ def test_find_keeps_pythons_equality_through_the_index():
             assert tx.find("r", **equal) == scan(**equal), equal
         assert [d["id"] for d in tx.find("r", patient_id=1)] == [1, 3, 4]
         assert tx.count("r") == len(docs) and tx.count("none") == 0
+
+
+def test_the_counts_follow_inserts_replacements_deletes_and_resets(tmp_path):
+    store = Store(tmp_path / "rcm.db")
+    with store.transaction() as tx:
+        for n in range(5):
+            tx.insert("patient", {"n": n})
+        tx.put("patient", {"id": 2, "n": "again"})  # a replacement is not one more
+        tx.put("payer", {"id": 40, "name": "x"})
+        tx.delete("patient", 4)
+        tx.delete("patient", 99)  # nothing there: nothing counted down
+    truth = dict(store._conn.execute("SELECT kind, COUNT(*) FROM records GROUP BY kind").fetchall())
+    with store.read() as tx:
+        assert {k: tx.count(k) for k in ("patient", "payer")} == truth == {"patient": 4, "payer": 1}
+    store.reset()
+    with store.read() as tx:
+        assert tx.count("patient") == 0 and tx.count("payer") == 0
+    store.close()
+
+
+def test_a_database_made_before_the_counts_is_counted_on_open(tmp_path):
+    store = Store(tmp_path / "emr.db")
+    with store.transaction() as tx:
+        for n in range(3):
+            tx.insert("patient", {"n": n})
+    store._conn.executescript("DROP TRIGGER records_counted; DROP TRIGGER records_uncounted; DROP TABLE counts;")
+    store.close()
+    with Store(tmp_path / "emr.db").read() as tx:
+        assert tx.count("patient") == 3
+
+
+def test_a_page_reads_a_range_of_ids_when_none_was_deleted_and_the_same_page_when_some_were():
+    store = Store()
+    with store.transaction() as tx:
+        for n in range(1, 51):
+            tx.insert("patient", {"n": n, "mr_number": f"MR{n}" if n % 3 else None})
+    with store.read() as tx:
+        total, rows = tx.page("patient", 20, 10)
+        assert total == 50 and [r["id"] for r in rows] == list(range(21, 31))
+        total, rows = tx.page("patient", 10, 10, truthy="mr_number")
+        assert total == 34 and [r["id"] for r in rows] == [i for i in range(1, 51) if i % 3][10:20]
+        assert tx.page("patient", 10**30, 10) == (50, [])
+    with store.transaction() as tx:
+        tx.delete("patient", 5)
+    with store.read() as tx:
+        total, rows = tx.page("patient", 0, 6)
+        assert total == 49 and [r["id"] for r in rows] == [1, 2, 3, 4, 6, 7]

@@ -46,6 +46,17 @@ def _field(name: str) -> str:
     return f"json_extract(doc, '$.{name}')"
 
 
+# How many records of each kind there are, kept by the database itself (any process writing to
+# it): a census page counts in O(1). The insert trigger counts a new (kind, id) only; INSERT OR
+# REPLACE's removal of the old row fires no delete trigger (recursive_triggers is off).
+COUNTS = """
+CREATE TABLE IF NOT EXISTS counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS records_counted BEFORE INSERT ON records
+    WHEN NOT EXISTS (SELECT 1 FROM records WHERE kind = NEW.kind AND id = NEW.id)
+    BEGIN INSERT INTO counts (kind, n) VALUES (NEW.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS records_uncounted AFTER DELETE ON records
+    BEGIN UPDATE counts SET n = n - 1 WHERE kind = OLD.kind; END;
+"""
 INDEXES = "".join(f"CREATE INDEX IF NOT EXISTS records_by_{name} ON records (kind, {_field(name)});\n"
                   for name in INDEXED)
 # Columns added after the first release: a database made before them gets them on open.
@@ -91,8 +102,35 @@ class Tx:
         return [d for d in candidates if all(d.get(k) == v for k, v in equal.items())]
 
     def count(self, kind: str) -> int:
-        (n,) = self._conn.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,)).fetchone()
-        return n
+        row = self._conn.execute("SELECT n FROM counts WHERE kind = ?", (kind,)).fetchone()
+        return row[0] if row else 0
+
+    def page(self, kind: str, offset: int, limit: int, *, truthy: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """How many records of ``kind`` there are and ``limit`` of them from ``offset``, by id, reading
+        only those; ``truthy``: only the records whose field of that name is a non-empty text (a
+        field that holds text or null: an MR Number)."""
+        where, args = "kind = ?", (kind,)
+        if truthy:
+            where += f" AND {_field(truthy)} > ''"  # SQLite: every text is above '', no number or null is
+            (total,) = self._conn.execute(f"SELECT COUNT(*) FROM records WHERE {where}", args).fetchone()
+        else:
+            total = self.count(kind)
+        if offset >= total:
+            return total, []
+        if not truthy and self._dense(kind, total):  # ids 1..total: the page is a range of ids
+            rows = self._conn.execute("SELECT doc FROM records WHERE kind = ? AND id BETWEEN ? AND ? ORDER BY id",
+                                      (kind, offset + 1, offset + limit))
+            return total, [json.loads(doc) for (doc,) in rows]
+        # The ids first, from the primary key alone, then only their documents.
+        rows = self._conn.execute(f"SELECT doc FROM records WHERE kind = ? AND id IN (SELECT id FROM records WHERE"
+                                  f" {where} ORDER BY id LIMIT ? OFFSET ?) ORDER BY id", (kind, *args, limit, offset))
+        return total, [json.loads(doc) for (doc,) in rows]
+
+    def _dense(self, kind: str, total: int) -> bool:
+        """Whether the ids of ``kind`` are exactly 1..total (none deleted): two lookups of the key."""
+        (low,) = self._conn.execute("SELECT MIN(id) FROM records WHERE kind = ?", (kind,)).fetchone()
+        (high,) = self._conn.execute("SELECT MAX(id) FROM records WHERE kind = ?", (kind,)).fetchone()
+        return low == 1 and high == total
 
     def insert(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
         """Store ``doc`` under the next id of ``kind``; returns the document with its ``id``."""
@@ -176,7 +214,10 @@ class Store:
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={durability.upper()}")
-        self._conn.executescript(SCHEMA + INDEXES)
+        counted = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'counts'").fetchone()
+        self._conn.executescript(SCHEMA + COUNTS + INDEXES)
+        if not counted:  # a database made before the counts: count once
+            self._conn.execute("INSERT OR REPLACE INTO counts SELECT kind, COUNT(*) FROM records GROUP BY kind")
         for table, columns in _ADDED_COLUMNS.items():
             have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
             for name, declaration in columns:
@@ -197,7 +238,7 @@ class Store:
     def is_new(self) -> bool:
         """True until anything has been written: a fresh file or an in-memory store."""
         with self._lock:
-            return self._conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+            return self._conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
 
     def read(self) -> "_Reader":
         return _Reader(self)

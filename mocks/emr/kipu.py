@@ -65,14 +65,19 @@ def check_range(query: Between) -> None:
 def page(items: list[dict[str, Any]], key: str, query: Paged) -> dict[str, Any]:
     """One page of ``items`` under ``key``, with Kipu's pagination (every number a string)."""
     number, per = query.numbers()
-    total = len(items)
+    return page_of(items[(number - 1) * per : number * per], len(items), key, query)
+
+
+def page_of(items: list[dict[str, Any]], total: int, key: str, query: Paged) -> dict[str, Any]:
+    """``items``, the page ``query`` asks for of ``total`` records, under ``key`` with Kipu's pagination."""
+    number, per = query.numbers()
     pagination = {
         "current_page": str(number),
         "total_pages": str(max(1, math.ceil(total / per))),
         "records_per_page": str(per),
         "total_records": str(total),
     }
-    return {"pagination": pagination, key: items[(number - 1) * per : number * per]}
+    return {"pagination": pagination, key: items}
 
 
 def require_master_id(patient: dict[str, Any], given: str | None) -> None:

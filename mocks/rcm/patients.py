@@ -277,13 +277,10 @@ def apply_self(policy_holder: dict[str, Any], patient: dict[str, Any]) -> None:
 @patients.get("/patients", responses=answers(200, PatientsOut))
 def list_patients(query: PatientsQuery):
     """List patients; filter by emr_patient_id or crm_prospect_id"""
+    equal = {k: v for k, v in (("emr_patient_id", None if query.emr_patient_id is None else str(query.emr_patient_id)),
+                               ("crm_prospect_id", query.crm_prospect_id)) if v is not None}
     with ctx().store.read() as tx:
-        rows = tx.all("patient")
-    if query.emr_patient_id is not None:
-        rows = [r for r in rows if r["emr_patient_id"] == str(query.emr_patient_id)]
-    if query.crm_prospect_id is not None:
-        rows = [r for r in rows if r["crm_prospect_id"] == query.crm_prospect_id]
-    return {"patients": rows}
+        return {"patients": tx.find("patient", **equal) if equal else tx.all("patient")}
 
 
 @patients.get("/patients/<id:patient_id>", responses=answers(200, PatientOut))
