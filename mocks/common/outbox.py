@@ -124,6 +124,9 @@ class Deliverer:
         self._more: dict[str, threading.Event] = defaultdict(threading.Event)
         self._streaks: dict[str, _Streak] = defaultdict(_Streak)
         self.retrier: Retrier | None = None
+        # Every pause before a retry (the backoff, a receiver's Retry-After) is multiplied by
+        # this: 1 for served mocks; the embedded targets retry faster (plugins/targets.py).
+        self.pace = 1.0
 
     def deliver(self, *, now: Collection[str] | bool = True, wait: bool = True, in_request: bool = False,
                 destinations: Collection[str] | None = None) -> list[dict[str, Any]]:
@@ -228,9 +231,9 @@ class Deliverer:
         streak = self._streaks[row["destination"]]
         streak.failures += 1
         streak.hung = hung
-        pause = backoff(row["attempts"] + 1)
+        pause = backoff(row["attempts"] + 1) * self.pace
         if retry_after is not None:
-            pause = max(pause, min(max(retry_after, 0.0), RETRY_AFTER_CAP))
+            pause = max(pause, min(max(retry_after, 0.0), RETRY_AFTER_CAP) * self.pace)
             streak.not_before = time.time() + pause
         self.store.mark(row["id"], "pending", detail, None, next_attempt_at=time.time() + pause, error=True)
         if streak.failures == 1:  # once per streak, and only the kind of failure: never the data
