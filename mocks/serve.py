@@ -3,6 +3,7 @@ retrier that keeps delivering the outboxes while a destination is down."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from kipu_harness.events import HttpAnswer, NoAnswer
 from kipu_harness.wire import hl7v2
 
 from .common import outbox
+from .mllp_link import MllpLink
 from .suite import SYSTEMS, MockSuite
 
 
@@ -28,6 +30,7 @@ class NetworkLinks:
         self.mllp = mllp
         self.connect_timeout = connect_timeout
         self._session = requests.Session()
+        self._mllp_link = MllpLink(*mllp) if mllp else None  # connections kept open (mllp_link.py)
 
     def _post(self, system: str, path: str, text: str, content_type: str) -> requests.Response:
         timeout = (self.connect_timeout, outbox.read_timeout())
@@ -52,15 +55,19 @@ class NetworkLinks:
         return response.status_code, response.text
 
     def send_hl7(self, text: str) -> str:
-        if self.mllp is None:
+        if self._mllp_link is None:
             raise ConnectionError("no MLLP address for the RCM")
         try:
-            return hl7v2.send_mllp(*self.mllp, text, timeout=outbox.read_timeout(),
-                                   connect_timeout=self.connect_timeout)
+            return self._mllp_link.send(text, timeout=outbox.read_timeout(), connect_timeout=self.connect_timeout)
         except TimeoutError as exc:
             raise NoAnswer(str(exc)) from None
         except OSError as exc:  # ConnectionRefusedError and the like, or an unreachable host
             raise ConnectionError(f"rcm unreachable over MLLP: {exc}") from None
+
+    def close(self) -> None:
+        self._session.close()
+        if self._mllp_link is not None:
+            self._mllp_link.close()
 
 
 @dataclass
@@ -78,6 +85,9 @@ class ServedSuite:
         """``elsewhere`` sends a system's traffic to a real one instead of its mock (a vendor's EMR,
         say): the mocks then integrate with it, and its own mock stays idle."""
         self.suite = suite
+        # waitress warns "Task queue depth is N" whenever a request waits for a free thread: under
+        # load, a formatted and masked log line per request, for a queue that is normal here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         ports = ports or {}
         self._http: dict[str, _Http] = {}
         self.urls: dict[str, str] = {}
@@ -91,7 +101,8 @@ class ServedSuite:
         suite.guard.serve(self.urls)  # their origins are the mocks' own (common/guard.py)
         self.mllp_server = hl7v2.MllpServer(suite.receive_hl7, host=host, port=mllp_port).start()
         self.mllp = self.mllp_server.address
-        suite.use_links(NetworkLinks({**self.urls, **(elsewhere or {})}, elsewhere_mllp or self.mllp))
+        self.links = NetworkLinks({**self.urls, **(elsewhere or {})}, elsewhere_mllp or self.mllp)
+        suite.use_links(self.links)
         # Delivers what a write could not, as soon as it is due (backoff per destination, capped),
         # and at least every `retry_every` seconds; it survives any exception, and stop() ends it.
         # Each pass first releases what a reorder fault held back (it would wait for a next message).
@@ -108,18 +119,25 @@ class ServedSuite:
 
     def stop(self) -> None:
         self.retrier.stop()
+        self.links.close()
         self.mllp_server.stop()
         for http in self._http.values():
-            _shutdown(http.server)
-        for http in self._http.values():
-            http.thread.join(timeout=5)
+            _shutdown(http.server, http.thread)
 
 
-def _shutdown(server: Any) -> None:
+def _shutdown(server: Any, thread: threading.Thread) -> None:
     """Stop a waitress server from another thread: close every channel in its socket map, so
     its loop (which runs while the map is not empty) ends; then stop its worker threads.
-    waitress has no public stop(); this is what webtest's StopableWSGIServer does."""
-    while server._map:
+    waitress has no public stop(). The channels are closed by the loop's own thread (through its
+    trigger, as waitress hands work to it), so its select() never meets a socket closed under it
+    (EBADF, and a traceback on stderr); from here only if that thread is gone or stuck."""
+    def close_all() -> None:
         for channel in list(server._map.values()):
             channel.close()
+
+    if thread.is_alive():
+        server.trigger.pull_trigger(close_all)
+        thread.join(timeout=5)
+    while server._map:
+        close_all()
     server.task_dispatcher.shutdown()
