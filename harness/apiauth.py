@@ -90,8 +90,8 @@ def canonical_string(content_type: str, content_md5: str, request_uri: str, date
 
 
 def signature(secret: str, canonical: str, digest: str = "sha1") -> str:
-    mac = hmac.new(secret.encode(), canonical.encode(), _DIGESTS[digest])
-    return base64.b64encode(mac.digest()).decode()
+    mac = hmac.digest(secret.encode(), canonical.encode(), _DIGESTS[digest])  # the one-shot C path
+    return base64.b64encode(mac).decode()
 
 
 def content_md5(body: bytes) -> str:

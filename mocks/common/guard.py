@@ -84,7 +84,8 @@ def _origin(scheme: str, host: str, port: int | None) -> str:
 def guard_of(app: Any) -> Guard:
     """The app's guard: the suite's, or one of its own (with a token nobody knows) for an app
     made outside a MockSuite."""
-    return app.extensions.setdefault("kipu_guard", Guard())
+    guard = app.extensions.get("kipu_guard")  # (not setdefault: a Guard() per request costs a new token)
+    return guard if guard is not None else app.extensions.setdefault("kipu_guard", Guard())
 
 
 def install(app: Any) -> None:

@@ -19,6 +19,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -120,13 +121,22 @@ def verify(auth: EmrApiAuth, environ: dict[str, Any], headers: Any, body: bytes)
         raise ApiError(403, FAILED, [Problem("Authorization", "the signature does not match the request")])
 
 
+@lru_cache(maxsize=256)
+def _seconds(date: str) -> float | None:
+    """An HTTP date as a POSIX time, None if it is none (a client's requests within a second
+    share their Date, and so this parse)."""
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
 def _check_date(date: str, skew: int) -> None:
     if not date:
         raise ApiError(403, FAILED, [Problem("Date", "is missing (send Date or X-Auth-Date)")])
-    try:
-        sent = parsedate_to_datetime(date).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        raise ApiError(403, FAILED, [Problem("Date", "is not an HTTP date (Thu, 07 Nov 2019 20:08:59 GMT)")]) from None
+    sent = _seconds(date)
+    if sent is None:
+        raise ApiError(403, FAILED, [Problem("Date", "is not an HTTP date (Thu, 07 Nov 2019 20:08:59 GMT)")])
     off = sent - time.time()  # real time, not the mocks' pinned clock: this is about the wire
     if abs(off) > skew:
         raise ApiError(403, FAILED, [Problem("Date", f"is {abs(off):.0f} s {'ahead of' if off > 0 else 'behind'} "
