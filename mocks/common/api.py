@@ -26,6 +26,7 @@ from kipu_harness.events import Problem
 from .base import CONTROL_PREFIX, ApiError, SystemContext
 from .control import control
 from . import guard
+from .json_provider import OrjsonProvider
 from .idempotency import IN_USE, OPENAPI_PARAMETER, install as idempotency_keys
 from .routes import IdConverter
 from .schemas import Error, problems_of
@@ -105,7 +106,7 @@ def new_app(context: SystemContext, *, title: str, description: str, apis: tuple
     app.url_map.converters["id"] = IdConverter
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["kipu"] = context
-    app.json.sort_keys = False
+    app.json = OrjsonProvider(app)  # keys in insertion order, as Flask's with sort_keys = False
     _errors(app)
     guard.install(app)  # Origin, the control token and the body's type, before anything reads the body
     _masked_errors(app)
