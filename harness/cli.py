@@ -207,6 +207,8 @@ def _check_plugins(pytest_args: list[str]) -> Any:
 
 
 def mocks_up(args: argparse.Namespace) -> int:
+    if args.control_token is not None:
+        checked_token(args.control_token)  # a wrong one is one line before the mocks are even imported
     from .plugin_manager import make_plugin_manager
     from .settings import IntegrationSettings, read_toml
 
