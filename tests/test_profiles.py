@@ -197,7 +197,7 @@ def test_plain_pytest_gives_one_usage_error(pytester, options, says):
     down = pytester.path / "down.toml"
     down.write_text(profile_text(f"http://127.0.0.1:{_closed_port()}"))
     options = [o.format(bad=bad, down=down) for o in options]
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *options)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *options)  # as a program would: main() prints it
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     text = "\n".join(result.outlines + result.errlines)
     assert says in text and "Traceback" not in text and "passed" not in text and "error" not in text.split(says)[1]
