@@ -124,7 +124,10 @@ def warm_up() -> dict[str, list[str]]:
     """Import and collect once in this process; returns each requirement's scenarios (node ids)."""
     from kipu_harness.mocks.emr.diagnoses import icd10_billable
 
-    icd10_billable("F10.20")  # the ICD-10-CM tables (about 3 s), kept for every child
+    icd10_billable("F10.20")  # the ICD-10-CM table, kept for every child
+    from kipu_harness.wire.x12.claims.ack999 import load_maps
+
+    load_maps()  # pyx12's 837 maps (1 to 3 s), parsed once rather than in each child that sends a claim
     _parse_features_once()
     scenarios: dict[str, list[str]] = {}
 

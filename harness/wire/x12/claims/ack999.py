@@ -17,12 +17,13 @@ import re
 
 import pyx12.errors
 import pyx12.map_if
+import pyx12.map_index
 import pyx12.params
 import pyx12.x12n_document
 
 from .model import VERSION_277CA, VERSION_999, VERSIONS, Validation
 
-__all__ = ["hipaa_999", "validate_277ca", "validate_837", "validate_999"]
+__all__ = ["hipaa_999", "load_maps", "validate_277ca", "validate_837", "validate_999"]
 
 
 def validate_837(text: str) -> Validation:
@@ -61,6 +62,15 @@ def _load_map_file(map_file: str, param: pyx12.params.ParamsBase, map_path: str 
 
 
 pyx12.map_if.load_map_file = _load_map_file  # x12n_document looks it up there on every call
+
+
+def load_maps() -> None:
+    """Parse the maps an 837P or 837I is validated with now (1 to 3 s of CPU), e.g. once before
+    forking processes that each validate claims (tests/mutants)."""
+    index = pyx12.map_index.map_index(None)
+    for version in VERSIONS.values():
+        _parsed_map(index.get_filename("00501", version, "HC"), None)
+    _parsed_map("x12.control.00501.xml", None)
 
 
 def _validate(text: str, kind: str, versions: tuple[str, ...]) -> Validation:
