@@ -85,3 +85,20 @@ def test_a_page_reads_a_range_of_ids_when_none_was_deleted_and_the_same_page_whe
     with store.read() as tx:
         total, rows = tx.page("patient", 0, 6)
         assert total == 49 and [r["id"] for r in rows] == [1, 2, 3, 4, 6, 7]
+
+
+def test_the_pending_deliveries_are_read_through_their_partial_index(tmp_path):
+    store = Store(tmp_path / "emr.db")
+    with store.transaction() as tx:
+        for n in range(50):
+            tx.enqueue(destination="rcm" if n % 2 else "crm", wire="hl7", path="/", body="x", key=f"k{n}", at="t")
+    for row in store.outbox()[:45]:
+        store.mark(row["id"], "delivered", "AA", "t")
+    statements = []
+    store._conn.set_trace_callback(statements.append)
+    destinations, pending = store.pending_destinations(), store.pending("rcm")
+    earliest = store.earliest_attempt()
+    assert destinations == ["rcm", "crm"] and [r["key"] for r in pending] == ["k45", "k47", "k49"]
+    assert earliest is None
+    for sql in statements:
+        assert "USING INDEX outbox_pending" in plan(store, sql), sql

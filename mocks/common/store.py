@@ -59,6 +59,9 @@ CREATE TRIGGER IF NOT EXISTS records_uncounted AFTER DELETE ON records
 """
 INDEXES = "".join(f"CREATE INDEX IF NOT EXISTS records_by_{name} ON records (kind, {_field(name)});\n"
                   for name in INDEXED)
+# The outbox's pending rows, which every write and every pass of the retrier look up: a partial
+# index reads only them, however many rows were delivered (without it, 17 ms a write at 20,000).
+INDEXES += "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (destination, id) WHERE status = 'pending';\n"
 # Columns added after the first release: a database made before them gets them on open.
 _ADDED_COLUMNS = {"outbox": (("next_attempt_at", "REAL"), ("last_error", "TEXT NOT NULL DEFAULT ''"))}
 # What `synchronous` may be (see Store): NORMAL survives a crash of the process, FULL a power loss too.
