@@ -22,7 +22,9 @@ them in one line and exits 2):
    of the medians measured in this run; then checks that the RCM received each created
    patient's A04 exactly once (EMR patients created vs RCM patients, via their APIs).
 
-The ``--server`` choice is passed to ``mocks up --server`` (see README, Performance).
+``--server granian`` (granian installed in the venv) serves the EMR's app with granian from one
+worker process that also holds the rest of the suite, served as ``mocks up`` serves it: the
+same app and state, another HTTP server (README, Performance, says why ``mocks up`` keeps waitress).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import requests
 
 from kipu_harness.apiauth import DEVELOPMENT, KipuAuth, authorization, http_date
 from kipu_harness.synthetic import demographics, faker_for
+from wrk_run import lua_script, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-http-control-token"
@@ -63,30 +66,12 @@ HOW_TO_GET = {
            f"--wiremock-jar /tmp/wm/node_modules/wiremock/build/wiremock-standalone-*.jar (or set {JAR_ENV})",
 }
 
-# wrk's Lua: one summary line as JSON at the end (latencies in microseconds).
-LUA_DONE = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('BENCH {"requests":%d,"duration_us":%d,"non2xx":%d,"socket_errors":%d,'
-    .. '"p50_us":%d,"p99_us":%d}\\n', summary.requests, summary.duration, e.status,
-    e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
-end
-"""
-LUA_POST = """
-local counter = 0
-local prefix = "W" .. tostring(math.random(100000, 999999))
-local template = %(template)s
-wrk.method = "POST"
-request = function()
-  counter = counter + 1
-  return wrk.format(nil, nil, nil, string.format(template, prefix .. "n" .. counter))
-end
-"""
-
-
-def find_tools(jar_option: str | None) -> dict[str, str]:
+def find_tools(jar_option: str | None, server: str = "waitress") -> dict[str, str]:
     """java, wrk and the WireMock jar, or one line on how to get the first one missing (exit 2)."""
     found = {"java": shutil.which("java"), "wrk": shutil.which("wrk") or _exists("/usr/bin/wrk")}
+    if server == "granian" and not Path(sys.executable).with_name("granian").exists():
+        print("bench_http: granian not found beside this Python: .venv/bin/pip install granian", file=sys.stderr)
+        raise SystemExit(2)
     candidates = [jar_option, os.environ.get(JAR_ENV)] if jar_option or os.environ.get(JAR_ENV) else \
         [p for place in JAR_PLACES for p in sorted(glob.glob(os.path.expanduser(place)))]
     found["jar"] = next((c for c in candidates if c and os.path.isfile(c)), None)
@@ -101,50 +86,50 @@ def _exists(path: str) -> str | None:
     return path if os.path.exists(path) else None
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its live descendants, from /proc: what a
-    request costs the server whatever else the machine runs (wall-clock req/s is not that)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    for stat in glob.glob("/proc/[0-9]*/stat"):
-        try:
-            fields = Path(stat).read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.split("/")[2]))
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-        todo += children.get(current, [])
-    return total
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+def granian_suite() -> Any:
+    """``--server granian``'s factory: the whole suite in granian's one worker process (its
+    state is one process's), served as ``mocks up`` serves it, and the EMR's app also given to
+    granian, on the port the bench measures."""
+    from kipu_harness.mocks import MockSuite
+    from kipu_harness.mocks.emr.apiauth import EmrApiAuth
+    from kipu_harness.mocks.serve import ServedSuite
+    from kipu_harness.plugin_manager import make_plugin_manager
+
+    auth = EmrApiAuth(enabled=os.environ["BENCH_HTTP_SIGNED"] == "1")
+    suite = MockSuite(make_plugin_manager(), data_dir=os.environ["BENCH_HTTP_DATA"], emr_auth=auth)
+    suite.guard.token = TOKEN
+    served = ServedSuite(suite)
+    Path(os.environ["BENCH_HTTP_INFO"]).write_text(json.dumps(served.urls))
+    granian_suite.served = served  # type: ignore[attr-defined]
+    return suite.apps["emr"]
+
+
 class Mocks:
-    """``kipu-harness mocks up`` in a subprocess, on free ports, with a fresh data folder."""
+    """``kipu-harness mocks up`` in a subprocess, on free ports, with a fresh data folder; or,
+    with ``server="granian"``, the suite in a granian worker that serves the EMR (granian_suite)."""
 
     def __init__(self, server: str, signed: bool):
         self.data = tempfile.mkdtemp(prefix="bench-http-")
+        self.signed = signed
+        self.session = requests.Session()
+        if signed:
+            self.session.auth = KipuAuth(DEVELOPMENT)
+        if server == "granian":
+            self._granian(signed)
+            return
         cmd = [str(ROOT / ".venv/bin/kipu-harness"), "mocks", "up", "--data", self.data, "--control-token", TOKEN,
                "--mllp-port", "0",
                *(f"--{s}-port=0" for s in ("crm", "emr", "rcm", "payer"))]
-        if server != "waitress":
-            cmd += ["--server", server]
         if not signed:
             cmd.append("--no-auth")
         if not os.path.exists(cmd[0]):
             cmd[0:1] = [sys.executable, "-m", "kipu_harness.cli"]
-        self.signed = signed
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.urls: dict[str, str] = {}
         for line in self.proc.stdout:  # type: ignore[union-attr]
@@ -155,9 +140,24 @@ class Mocks:
                 break
         else:
             raise RuntimeError(f"mocks up exited with {self.proc.wait()} before it was up")
-        self.session = requests.Session()
-        if signed:
-            self.session.auth = KipuAuth(DEVELOPMENT)
+
+    def _granian(self, signed: bool) -> None:
+        info = Path(self.data) / "urls.json"
+        port = free_port()
+        env = dict(os.environ, BENCH_HTTP_DATA=str(Path(self.data) / "data"), BENCH_HTTP_INFO=str(info),
+                   BENCH_HTTP_SIGNED="1" if signed else "0")
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--factory", "--workers", "1",
+             "--host", "127.0.0.1", "--port", str(port), "--no-ws", "--log-level", "warning",
+             "bench_http:granian_suite"], cwd=Path(__file__).parent, env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("granian did not start the suite")
+            time.sleep(0.2)
+        time.sleep(0.5)  # granian binds its port after the factory returns
+        self.urls = {**json.loads(info.read_text()), "emr": f"http://127.0.0.1:{port}"}
 
     def emr(self, method: str, path: str, **kw: Any) -> requests.Response:
         if not self.signed and "app_id=" not in path:
@@ -208,15 +208,17 @@ class WireMock:
     def __init__(self, jar: str, java: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.root = tempfile.mkdtemp(prefix="bench-wiremock-")  # else it makes mappings/ and __files/ here
         self.proc = subprocess.Popen(
-            [java, "-jar", jar, "--port", str(self.port), "--bind-address", "127.0.0.1", "--no-request-journal",
+            [java, "-jar", jar, "--port", str(self.port), "--bind-address", "127.0.0.1", "--root-dir", self.root,
+             "--no-request-journal",
              "--disable-request-logging", "--disable-banner"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                requests.get(self.url + "/__admin/mappings", timeout=1)
+                requests.get(self.url + "/__admin/mappings", timeout=5)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a JVM still starting
                 time.sleep(0.2)
         raise RuntimeError("WireMock did not start within 60 s")
 
@@ -229,34 +231,7 @@ class WireMock:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=15)
-
-
-def lua_script(headers: dict[str, str], post_template: str | None) -> str:
-    lines = [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
-    if post_template is not None:
-        # The template as a Lua long string; %s is where the unique first name goes.
-        template = post_template.replace("%", "%%").replace('"Bench"', '"%s"')
-        lines.append(LUA_POST % {"template": f"[==[{template}]==]"})
-    return "\n".join(lines) + LUA_DONE
-
-
-def run_wrk(wrk: str, url: str, lua: str, args: argparse.Namespace, pid: int | None = None) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(lua)
-    cpu = cpu_seconds(pid) if pid else 0.0
-    try:
-        out = subprocess.run([wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-                              "-s", f.name, url], capture_output=True, text=True, timeout=args.duration + 60).stdout
-    finally:
-        os.unlink(f.name)
-    cpu = cpu_seconds(pid) - cpu if pid else 0.0
-    found = re.search(r"^BENCH (\{.*\})$", out, re.M)
-    if not found:
-        raise RuntimeError(f"wrk printed no summary:\n{out}")
-    result = json.loads(found.group(1))
-    return {"rps": result["requests"] / (result["duration_us"] / 1e6), "p50": result["p50_us"] / 1000,
-            "p99": result["p99_us"] / 1000, "non2xx": result["non2xx"], "errors": result["socket_errors"],
-            "requests": result["requests"], "cpu_ms": 1000 * cpu / max(result["requests"], 1)}
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def delivered_once(mocks: Mocks, before: int) -> str:
@@ -292,13 +267,15 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--server", default="waitress", help="what serves the mocks (mocks up --server)")
+    parser.add_argument("--server", choices=("waitress", "granian"), default="waitress",
+                        help="waitress: kipu-harness mocks up as it is; granian: the EMR served by granian from one "
+                             "worker process that holds the whole suite (an experiment: see README, Performance)")
     parser.add_argument("--wiremock-jar", help=f"WireMock's standalone jar (default ${JAR_ENV}, then common places)")
     parser.add_argument("--no-unsigned", action="store_true", help="skip the mocks up --no-auth rows")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of GET per server before each method's rounds")
     parser.add_argument("--only", choices=("get", "post"), help="run only the GET or the POST rounds")
     args = parser.parse_args()
-    tools = find_tools(args.wiremock_jar)
+    tools = find_tools(args.wiremock_jar, args.server)
     wiremock = WireMock(tools["jar"], tools["java"])
     variants = [Mocks(args.server, signed=True)] + ([] if args.no_unsigned else [Mocks(args.server, signed=False)])
     try:
