@@ -15,7 +15,6 @@ from kipu_harness.events import HttpAnswer, NoAnswer
 from kipu_harness.wire import hl7v2
 
 from .common import outbox
-from .mllp_link import MllpLink
 from .suite import SYSTEMS, MockSuite
 
 
@@ -30,7 +29,7 @@ class NetworkLinks:
         self.mllp = mllp
         self.connect_timeout = connect_timeout
         self._session = requests.Session()
-        self._mllp_link = MllpLink(*mllp) if mllp else None  # connections kept open (mllp_link.py)
+        self._mllp_link = hl7v2.MllpLink(*mllp) if mllp else None  # connections kept open
 
     def _post(self, system: str, path: str, text: str, content_type: str) -> requests.Response:
         timeout = (self.connect_timeout, outbox.read_timeout())

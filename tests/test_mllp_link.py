@@ -1,4 +1,4 @@
-"""The served mocks' MLLP sender (mocks/mllp_link.py): connections kept open between messages,
+"""The MLLP sender (harness/wire/hl7v2/mllp.py): connections kept open between messages,
 replaced when the listener closed them, and send_mllp's contract for everything else."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kipu_harness.mocks.mllp_link import MllpLink
+from kipu_harness.wire.hl7v2 import MllpLink
 from kipu_harness.wire.hl7v2 import MllpServer, make_ack
 
 MSG = "MSH|^~\\&|EMR|FAC|RCM|FAC|20260301120000||ADT^A04^ADT_A01|{id}|P|2.5.1\rPID|1||{id}"

@@ -19,7 +19,7 @@ layouts (hl7apy's object tree cost about 10 ms a message).
 from .ack import ack_code, make_ack
 from .build import build_adt
 from .message import HL7_VERSION, TRIGGERS, AdtDiagnosis, AdtMessage, AdtPatient, HL7Error
-from .mllp import MllpServer, send_mllp
+from .mllp import MllpLink, MllpServer, send_mllp
 from .parse import parse_adt
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "AdtPatient",
     "HL7Error",
     "HL7_VERSION",
+    "MllpLink",
     "MllpServer",
     "TRIGGERS",
     "ack_code",
