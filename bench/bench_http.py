@@ -156,7 +156,14 @@ class Mocks:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("granian did not start the suite")
             time.sleep(0.2)
-        time.sleep(0.5)  # granian binds its port after the factory returns
+        while True:  # granian binds its port after the factory returns
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("granian did not open its port") from None
+                time.sleep(0.05)
         self.urls = {**json.loads(info.read_text()), "emr": f"http://127.0.0.1:{port}"}
 
     def emr(self, method: str, path: str, **kw: Any) -> requests.Response:
