@@ -96,3 +96,21 @@ def test_the_emr_refuses_to_create_insurance_or_ur(mocks, path, field):
     named = refused(response, 403, {field})
     assert "RCM" in named[field]
     assert state(mocks.suite) == before
+
+
+@pytest.mark.parametrize("kind", ["insurances", "ur"])
+def test_an_emr_local_edit_may_clear_any_field_it_may_set(mocks, kind):
+    # The fuzzer found `lcd: null` answered 500: every editable field may be sent null.
+    a = ready(mocks)
+    record = _mirrored(mocks, a, kind)
+    schema = "InsuranceEditData" if kind == "insurances" else "ReviewEditData"
+    from kipu_harness.mocks.emr import mirror_schemas
+
+    fields = getattr(mirror_schemas, schema).model_fields
+    response = mocks.emr.patch(f"/api/patients/{a.emr['id']}/{kind}/{record['id']}",
+                               json={"document": {"data": {name: None for name in fields}}})
+    assert response.status_code == 200, response.get_json()
+    edited = response.get_json()["insurance" if kind == "insurances" else "utilization_review"]
+    assert edited["edited_in_emr"] == sorted(fields)
+    if kind == "ur":
+        assert edited["lcd"] is False

@@ -180,6 +180,8 @@ def edit_review(path: ReviewPath, body: ReviewEdit):
     """Edit a U/R in the EMR only (overwritten by the next RCM save)"""
     data = body.document.data
     values = data.model_dump(include=data.model_fields_set)
+    if "lcd" in values:
+        values["lcd"] = bool(values["lcd"])  # null: not a last covered day review, as the RCM's null is
     return {"utilization_review": _local_edit("utilization_review", path.patient_id, path.review_id, values)}
 
 
