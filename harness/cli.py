@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import faulthandler
 import ipaddress
 import os
 import re
@@ -276,8 +277,12 @@ def mocks_up(args: argparse.Namespace) -> int:
         stop.wait()
     except KeyboardInterrupt:
         pass
+    # Stopping takes a second or two; if it ever takes 20, every thread's stack goes to stderr,
+    # so a stop that hangs says where.
+    faulthandler.dump_traceback_later(20)
     served.stop()
     suite.close()
+    faulthandler.cancel_dump_traceback_later()
     print("stopped.")
     return 0
 

@@ -125,7 +125,7 @@ class MllpServer:
         except RuntimeError:  # loop already closed by a concurrent stop()
             pass
         if thread is not threading.current_thread():
-            thread.join()
+            thread.join(timeout=10)  # bounded: a stop must not hang the process that asked for it
         if self._worker is not None:  # not waited for: a handler may be the one stopping its server
             self._worker.shutdown(wait=False, cancel_futures=True)
 
