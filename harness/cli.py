@@ -210,6 +210,11 @@ def _check_plugins(pytest_args: list[str]) -> Any:
 def mocks_up(args: argparse.Namespace) -> int:
     if args.control_token is not None:
         checked_token(args.control_token)  # a wrong one is one line before the mocks are even imported
+    # Ctrl-C (SIGINT) stops the mocks even when this process began with it ignored or blocked,
+    # both of which a child inherits (a shell's background job; a parent that spawned it from a
+    # thread blocking signals): Python then installs no handler of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     from .plugin_manager import make_plugin_manager
     from .settings import IntegrationSettings, read_toml
 

@@ -193,3 +193,29 @@ def test_a_vendors_real_emr_runs_against_the_mock_crm_and_rcm(tmp_path):
         outputs = [process.communicate(timeout=30) for process in (harness, vendor)]
     assert [p.returncode for p in (harness, vendor)] == [0, 0], [err for _, err in outputs]
     assert f"EMR traffic goes to http://127.0.0.1:{a_emr}" in outputs[0][0]
+
+
+@pytest.mark.parametrize("inherited", ["ignored", "blocked"])
+def test_mocks_up_stops_on_ctrl_c_even_if_it_began_with_sigint_ignored_or_blocked(tmp_path, inherited):
+    # Both are inherited from a parent (a shell's background job; a thread that blocks signals
+    # while it spawns): the fresh-clone CI saw mocks up not stop on SIGINT in a long test run.
+    def start_child():
+        if inherited == "ignored":
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    profile = tmp_path / "mocks.toml"
+    process = subprocess.Popen(
+        CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
+               "--mllp-port", "0", "--profile-out", str(profile)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=start_child)
+    try:
+        eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=60, what="mocks up")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0 and out.rstrip().endswith("stopped."), (out[-200:], err)
