@@ -18,7 +18,6 @@ from typing import Any
 from . import call
 
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 TOKEN_ENV = "KIPU_HARNESS_CONTROL_TOKEN"  # `mocks up --control-token`'s default
 SECRET_ENV = "KIPU_HARNESS_EMR_SECRET"  # where a profile written by `mocks up` looks for a configured secret
 # pytest plugins the conformance suite never uses that the test extras install: each one's
@@ -153,9 +152,14 @@ def run(args: argparse.Namespace) -> int:
         known = collect_targets(make_plugin_manager())
         if args.target not in known:
             raise ValueError(f"unknown target {args.target!r}; known: {', '.join(sorted(known))}")
+    from kipu_harness.scenarios.paths import SCENARIOS  # where the wheel or the checkout has them
+
     pytest_args = [
         str(SCENARIOS),
         "-q", "-rfEs", "-p", "no:cacheprovider", "--strict-markers", *UNUSED_PLUGINS,
+        # Installed from a wheel, kipu_harness is imported (by this command) before pytest could
+        # rewrite its asserts, and pytest says so on every run; the suite does not need it.
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
         f"--rootdir={SCENARIOS}",
         f"--junitxml={reports / 'junit.xml'}",
         f"--cucumberjson={reports / 'cucumber.json'}",

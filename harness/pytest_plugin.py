@@ -17,7 +17,6 @@ from .reports import RunResult, run_result, summary_lines
 from .target import (CAPABILITIES, Profile, Target, TargetOptions, check_systems, collect_targets, preflight_error,
                      preflight_lines)
 
-DEFAULT_FEATURES = Path(__file__).resolve().parent.parent / "features"
 _STATE = pytest.StashKey["_RunState"]()
 
 
@@ -160,7 +159,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     known = catalogue(config)
     unknown = sorted({rid for _, ids in state.scenarios.values() for rid in ids} - set(known))
-    features = Path(config.getini("kipu_features_dir") or DEFAULT_FEATURES)
+    from kipu_harness.scenarios.paths import FEATURES  # the checkout's or the wheel's
+
+    features = Path(config.getini("kipu_features_dir") or FEATURES)
     if not features.is_absolute():
         features = config.rootpath / features
     state.tagged = scenarios_in_features(features) if features.is_dir() else []

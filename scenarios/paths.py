@@ -1,5 +1,8 @@
-"""Where the feature files are: beside this package in a checkout and in an installed wheel."""
+"""Where the scenarios and feature files are, the same in a checkout (``scenarios/`` beside
+``features/``) and in an installed wheel (``kipu_harness/scenarios`` beside
+``kipu_harness/features``): found from this file, never from the harness package's own place."""
 
 from pathlib import Path
 
-FEATURES = Path(__file__).resolve().parent.parent / "features"
+SCENARIOS = Path(__file__).resolve().parent
+FEATURES = SCENARIOS.parent / "features"
