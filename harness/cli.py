@@ -49,11 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--control-token", metavar="TOKEN", default=os.environ.get(TOKEN_ENV),
                     help=f"the token the mocks' /_mock routes need (X-Kipu-Mock-Token; default: ${TOKEN_ENV}, "
                          "else [mocks] control_token of --config, else a new one each run; printed)")
-    up.add_argument("--crm-port", type=int, default=8101, help="CRM HTTP port (default 8101; 0 = any free port)")
-    up.add_argument("--emr-port", type=int, default=8102, help="EMR HTTP port (default 8102)")
-    up.add_argument("--rcm-port", type=int, default=8103, help="RCM HTTP port (default 8103)")
-    up.add_argument("--payer-port", type=int, default=8104, help="mock payer/clearinghouse HTTP port (default 8104)")
-    up.add_argument("--mllp-port", type=int, default=2575, help="RCM MLLP port for HL7 v2 (default 2575)")
+    up.add_argument("--crm-port", type=port_number, default=8101, help="CRM HTTP port (default 8101; 0 = any free port)")
+    up.add_argument("--emr-port", type=port_number, default=8102, help="EMR HTTP port (default 8102)")
+    up.add_argument("--rcm-port", type=port_number, default=8103, help="RCM HTTP port (default 8103)")
+    up.add_argument("--payer-port", type=port_number, default=8104, help="mock payer/clearinghouse HTTP port (default 8104)")
+    up.add_argument("--mllp-port", type=port_number, default=2575, help="RCM MLLP port for HL7 v2 (default 2575)")
     up.add_argument("--data", default=".kipu-harness/data", help="folder for the SQLite files (default .kipu-harness/data)")
     up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
     up.add_argument("--durability", choices=("normal", "full"), default="normal",
@@ -257,10 +257,16 @@ def mocks_up(args: argparse.Namespace) -> int:
         if not port.isdigit():
             raise ValueError(f"--rcm-mllp {args.rcm_mllp}: expected HOST:PORT")
         elsewhere_mllp = (host, int(port))
-    served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port, elsewhere=elsewhere,
-                         elsewhere_mllp=elsewhere_mllp,
-                         ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port,
-                                "payer": args.payer_port})
+    taken = taken_port(args)  # before any is bound, so the one named is the one in use
+    if taken:
+        raise OSError(f"{taken}: address already in use")
+    try:
+        served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port, elsewhere=elsewhere,
+                             elsewhere_mllp=elsewhere_mllp,
+                             ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port,
+                                    "payer": args.payer_port})
+    except OSError as exc:
+        raise OSError(f"cannot listen on {args.host}: {exc.strerror or exc}") from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("kipu-harness mocks are up:")
@@ -294,6 +300,33 @@ def mocks_up(args: argparse.Namespace) -> int:
     faulthandler.cancel_dump_traceback_later()
     print("stopped.")
     return 0
+
+
+def port_number(text: str) -> int:
+    """A TCP port from the command line: 0 (any free port) to 65535, nothing else."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a port (0 to 65535; 0 = any free port)")
+    return number
+
+
+def taken_port(args: argparse.Namespace) -> str | None:
+    """Which of mocks up's ports cannot be listened on (``--emr-port 8102``), if one of them."""
+    import socket
+
+    for option in ("crm", "emr", "rcm", "payer", "mllp"):
+        number = getattr(args, f"{option}_port")
+        if number:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+                try:
+                    probe.bind((args.host, number))
+                except OSError:
+                    return f"--{option}-port {number} on {args.host}"
+    return None
 
 
 def checked_token(token: Any) -> str:

@@ -219,3 +219,26 @@ def test_mocks_up_stops_on_ctrl_c_even_if_it_began_with_sigint_ignored_or_blocke
             process.kill()
             process.communicate()
     assert process.returncode == 0 and out.rstrip().endswith("stopped."), (out[-200:], err)
+
+
+def test_mocks_up_refuses_a_port_out_of_range_in_one_line(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["mocks", "up", "--memory", "--crm-port", "99999"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "argument --crm-port: 99999 is not a port (0 to 65535" in err and "Traceback" not in err
+
+
+def test_mocks_up_names_the_port_that_is_taken(tmp_path):
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        done = subprocess.run(CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", str(taken),
+                                     "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0"],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"kipu-harness: error: --emr-port {taken} on 127.0.0.1: address already in use"], done.stderr
