@@ -30,7 +30,7 @@ def test_every_command_has_help(argv, capsys):
     (["launch"], "invalid choice"),
     (["mocks", "up", "--frobnicate"], "unrecognized arguments"),
     (["run", "--target", "local", "--profile", "x.toml"], "not allowed with"),
-    (["mocks", "up", "--crm-port", "eighty"], "invalid int value"),
+    (["mocks", "up", "--crm-port", "eighty"], "argument --crm-port: 'eighty' is not a port number"),
 ])
 def test_a_wrong_argument_is_one_line_and_exit_2(argv, says, capsys):
     with pytest.raises(SystemExit) as exit_:
