@@ -55,7 +55,7 @@ def make_ack(text: str, code: str = "AA", reason: str = "", *, error: str = "207
     lines = [f"MSH|^~\\&|{'|'.join(parties)}|{sent}||ACK^{trigger}^ACK|{uuid.uuid4().hex[:20]}"
              f"|P|{HL7_VERSION}",
              # MSA-3 is deprecated in 2.5.1 in favour of ERR, but older receivers still read only it.
-             _rstrip(f"MSA|{code}|{esc(control_id)}|{esc(reason[:80])}")]
+             f"MSA|{code}|{esc(control_id)}|{esc(reason[:80])}".rstrip("|")]
     if code != "AA":
         lines.append(f"ERR|||{error}^{ERROR_CODES[error]}^HL70357|E||||{esc(reason)}")
     return "\r".join(lines)
@@ -74,7 +74,3 @@ def ack_code(ack_text: str) -> tuple[str, str]:
 
 def _one_line(value: str) -> str:
     return " ".join(value.split())
-
-
-def _rstrip(segment: str) -> str:
-    return segment.rstrip("|")
