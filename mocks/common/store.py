@@ -246,13 +246,13 @@ class Store:
     def read(self) -> "_Reader":
         return _Reader(self)
 
-    def journal_entries(self, channel: str | None = None) -> list[dict[str, Any]]:
+    def journal_entries(self, channel: str | None = None, after: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            sql = "SELECT id, at, channel, summary, body FROM journal"
-            args: tuple[Any, ...] = ()
+            sql = "SELECT id, at, channel, summary, body FROM journal WHERE id > ?"
+            args: tuple[Any, ...] = (after or 0,)
             if channel:
-                sql += " WHERE channel = ?"
-                args = (channel,)
+                sql += " AND channel = ?"
+                args += (channel,)
             rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
         return [dict(zip(("id", "at", "channel", "summary", "body"), r)) for r in rows]
 

@@ -110,8 +110,7 @@ def receive_hl7_http(raw: Hl7Message):
         text = data.decode("utf-8", "replace")
         ctx().journal("hl7", "received", text)
         reason = f"the message is not UTF-8 text (byte {exc.start})"
-        ctx().journal("hl7", f"AR {reason}")
-        ack, text = hl7v2.make_ack(text, "AR", reason), ""
+        ack, text = _answered(ctx(), hl7v2.make_ack(text, "AR", reason), f"AR {reason}"), ""
     code, _ = hl7v2.ack_code(ack)
     status = 200 if code == "AA" else 409 if _HL7_SHAPE.search(text) else 422
     return Response(ack.replace("\r", "\n"), status=status, mimetype="text/plain")
@@ -129,9 +128,7 @@ def receive_hl7(context: SystemContext, text: str) -> str:
         _sendable(message.patient)
     except Exception as exc:  # noqa: BLE001 - whatever cannot be read is rejected with its reason, never a 500
         reason = str(exc) if isinstance(exc, hl7v2.HL7Error) else f"the message could not be read ({type(exc).__name__})"
-        ack = hl7v2.make_ack(text, "AR", reason)
-        context.journal("hl7", f"AR {reason}")
-        return ack
+        return _answered(context, hl7v2.make_ack(text, "AR", reason), f"AR {reason}")
     try:
         def change(tx):
             # Each patient's messages in the order the EMR made them, each at most once (ordering.py).
@@ -139,14 +136,18 @@ def receive_hl7(context: SystemContext, text: str) -> str:
 
         outcome, _ = context.write(change, "patient.received")
     except ordering.Answer as answer:
-        context.journal("hl7", f"{answer.code} {answer.reason}")
-        return hl7v2.make_ack(text, answer.code, answer.reason, error=answer.error)
+        return _answered(context, hl7v2.make_ack(text, answer.code, answer.reason, error=answer.error),
+                         f"{answer.code} {answer.reason}")
     except ApiError as exc:
         # A rule of the RCM refused it: that lasts, so AR (never retried), not AE 207 ("try later").
-        context.journal("hl7", f"AR {exc.message}")
-        return hl7v2.make_ack(text, "AR", exc.message)
-    context.journal("hl7", ordering.summary(message, outcome))
-    return hl7v2.make_ack(text, "AA")
+        return _answered(context, hl7v2.make_ack(text, "AR", exc.message), f"AR {exc.message}")
+    return _answered(context, hl7v2.make_ack(text, "AA"), ordering.summary(message, outcome))
+
+
+def _answered(context: SystemContext, ack: str, summary: str) -> str:
+    """Journal how the RCM answered (the ACK's code first) with the ACK itself, and return it."""
+    context.journal("hl7", summary, ack)
+    return ack
 
 
 def _sendable(patient: hl7v2.AdtPatient) -> None:
