@@ -363,8 +363,9 @@ class MockControl:
     def reset(self) -> None:
         _ok(self.http.request("POST", "/_mock/reset"))
 
-    def journal(self, channel: str | None = None) -> list[dict[str, Any]]:
-        params = {"channel": channel} if channel else None
+    def journal(self, channel: str | None = None, after: int | None = None) -> list[dict[str, Any]]:
+        """The journal, oldest first; ``after``: only entries with a greater id."""
+        params = {"channel": channel, "after": after} if channel or after else None
         return _ok(self.http.request("GET", "/_mock/journal", params=params))["entries"]
 
     def now(self) -> dt.datetime:

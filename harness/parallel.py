@@ -52,6 +52,9 @@ def hand_over(config: pytest.Config, state: Any) -> None:
         "tagged": [[str(s.feature), s.name, list(s.requirements)] for s in state.tagged],
         "collected": [list(c) if c else None for c in state.collected],
         "deselected": sorted(state.deselected),
+        # Gherkin and step outcomes of every collected scenario; evidence of those it ran.
+        "details": state.details,
+        "addresses": state.addresses,
     }
 
 
@@ -67,3 +70,7 @@ def take_over(state: Any, node: Any) -> None:
     state.tagged = state.tagged or [TaggedScenario(Path(f), name, tuple(ids)) for f, name, ids in share["tagged"]]
     state.collected |= {tuple(c) if c else None for c in share["collected"]}
     state.deselected |= set(share["deselected"])
+    for nodeid, detail in share["details"].items():  # a worker that ran the scenario knows its steps
+        if nodeid in share["outcomes"] or nodeid not in state.details:
+            state.details[nodeid] = detail
+    state.addresses = state.addresses or share["addresses"]

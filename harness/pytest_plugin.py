@@ -4,14 +4,18 @@ requirement markers from ``@REQ-...`` tags, traceability checks and per-requirem
 from __future__ import annotations
 
 import functools
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from . import scenario_record
 from .declared import only_declared as _only_declared
 from .catalogue import (TAG, check_traceability, feature_scenario, load_catalogue, scenarios_in_features,
                         tags_in_features)
+from .pytest_options import add_options, load_plugin, load_settings
 from .parallel import hand_over, is_worker, take_over, why_missing, withdraw_shared_state
 from .reports import RunResult, run_result, summary_lines
 from .target import (CAPABILITIES, Profile, Target, TargetOptions, check_systems, collect_targets, preflight_error,
@@ -30,28 +34,14 @@ class _RunState:
         self.tagged: list = []  # every scenario of the feature files that names a requirement
         self.collected: set[tuple[str, str] | None] = set()  # (feature file, scenario) of each collected one
         self.deselected: set[str] = set()
+        self.details: dict[str, dict] = {}  # nodeid -> its Gherkin, step outcomes, evidence (scenario_record)
+        self.recorder = scenario_record.Recorder()
+        self.started = time.time()
+        self.addresses: dict[str, str] = {}  # the target's systems, for the reports' run metadata
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("kipu-harness", "kipu-harness conformance")
-    group.addoption("--target", default=None, metavar="NAME",
-                    help="where the systems are: inprocess (default), local, or remote (needs --profile)")
-    group.addoption("--profile", default=None, metavar="FILE",
-                    help="TOML profile with the address of each system; implies --target remote")
-    group.addoption("--kipu-config", default=None, metavar="FILE",
-                    help="TOML file whose [integration] table overrides the integration settings of the mocks")
-    group.addoption("--kipu-reports", default=None, metavar="DIR",
-                    help="write requirements.json and requirements.md into DIR")
-    group.addoption("--kipu-plugin", action="append", default=[], metavar="MODULE[:ATTR]",
-                    help="register this plugin for the run (repeatable)")
-    group.addoption("--kipu-block", action="append", default=[], metavar="NAME",
-                    help="block a plugin by name, e.g. kipu_harness.plugins.integration (repeatable)")
-    group.addoption("--kipu-skip-preflight", action="store_true", default=False,
-                    help="do not check that the profile's systems answer (kipu-harness run has checked)")
-    group.addoption("--kipu-requirement", action="append", default=[], metavar="ID",
-                    help="run only the scenarios tagged with this requirement, e.g. PAT-16 (repeatable)")
-    parser.addini("kipu_features_dir", "feature files whose tags must cover the catalogue", default=None)
-    parser.addini("kipu_catalogue", "requirement catalogue CSV (default: the harness's own)", default=None)
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -125,6 +115,26 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     scenario.tags |= {f"REQ-{rid}" for rid in _requirements(request.node)}
 
 
+def _detail(request: pytest.FixtureRequest) -> dict | None:
+    return request.config.stash[_STATE].details.get(request.node.nodeid)
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest) -> None:
+    scenario_record.step_started(_detail(request))
+
+
+def pytest_bdd_after_step(request: pytest.FixtureRequest) -> None:
+    scenario_record.step_ended(_detail(request), "passed")
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest) -> None:
+    scenario_record.step_ended(_detail(request), "failed")
+
+
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest) -> None:
+    scenario_record.step_ended(_detail(request), "failed")
+
+
 def catalogue(config: pytest.Config) -> dict:
     """The run's requirement catalogue: the ini's ``kipu_catalogue`` CSV, else the harness's own."""
     path = config.getini("kipu_catalogue")
@@ -145,10 +155,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # tryfirst: we see every collected scenario, before -k or -m deselect any.
     _select_requirements(config, items)
     state = config.stash[_STATE]
+    features = _features_dir(config)
     for item in items:
         ids = _requirements(item)
         if ids:
-            state.scenarios[item.nodeid] = (item.name, ids)
+            detail = scenario_record.describe(item, features)
+            if detail is not None:
+                state.details[item.nodeid] = detail
+            state.scenarios[item.nodeid] = (scenario_record.title(detail) if detail else item.name, ids)
             state.collected.add(feature_scenario(item))
     for item in items:
         for mark in item.iter_markers("needs"):
@@ -159,16 +173,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     known = catalogue(config)
     unknown = sorted({rid for _, ids in state.scenarios.values() for rid in ids} - set(known))
-    from kipu_harness.scenarios.paths import FEATURES  # the checkout's or the wheel's
-
-    features = Path(config.getini("kipu_features_dir") or FEATURES)
-    if not features.is_absolute():
-        features = config.rootpath / features
     state.tagged = scenarios_in_features(features) if features.is_dir() else []
     problems = check_traceability(known, tags_in_features(state.tagged)) if features.is_dir() else []
     problems += [f"a scenario names {rid}, which is not in the requirement catalogue" for rid in unknown]
     if problems:
         raise pytest.UsageError("requirement traceability:\n  " + "\n  ".join(dict.fromkeys(problems)))
+
+
+def _features_dir(config: pytest.Config) -> Path:
+    from kipu_harness.scenarios.paths import FEATURES  # the checkout's or the wheel's
+
+    features = Path(config.getini("kipu_features_dir") or FEATURES)
+    return features if features.is_absolute() else config.rootpath / features
 
 
 def _select_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -204,33 +220,13 @@ def _plugin_manager(config: pytest.Config) -> Any:
     if state.pm is None:
         from .plugin_manager import check_blocked
 
-        extra = [_load_plugin(spec) for spec in config.getoption("kipu_plugin")]
+        extra = [load_plugin(spec) for spec in config.getoption("kipu_plugin")]
         try:
             check_blocked(config.getoption("kipu_block"), extra)
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
         state.pm = make_plugin_manager(blocked=config.getoption("kipu_block"), extra=extra)
     return state.pm
-
-
-def load_settings(path: str) -> Any:
-    from .settings import IntegrationSettings
-
-    try:
-        return IntegrationSettings.from_toml(Path(path))
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def _load_plugin(spec: str) -> Any:
-    import importlib
-
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        return getattr(module, attr) if attr else module
-    except (ImportError, AttributeError) as exc:
-        raise pytest.UsageError(f"--kipu-plugin {spec}: {exc}") from None
 
 
 @pytest.fixture(scope="session")
@@ -243,6 +239,7 @@ def harness_target(request: pytest.FixtureRequest) -> Any:
     target = specs[options.name].factory(options)
     withdraw_shared_state(request.config, target, shared=options.profile is not None)
     request.config.stash[_STATE].target_name = target.name
+    request.config.stash[_STATE].addresses = dict(target.addresses)
     yield target
     target.close()
 
@@ -258,20 +255,26 @@ def target(harness_target: Target, request: pytest.FixtureRequest):
     if "reset" in harness_target.capabilities:
         harness_target.reset()
     tagged = frozenset(m.args[0] for m in request.node.iter_markers("needs"))
-    yield _only_declared(harness_target, tagged)
+    state = request.config.stash[_STATE]
+    # The journals show what the systems exchanged, unless other workers' scenarios share them.
+    journal = ("journal" in harness_target.capabilities and bool(harness_target.controls)
+               and not (is_worker(request.config) and state.profile is not None))
+    state.recorder.begin(harness_target, journal=journal)
+    try:
+        yield _only_declared(harness_target, tagged)
+    finally:
+        journals = state.recorder.end(harness_target, state.details.get(request.node.nodeid), journal=journal)
     if "faults" in tagged:  # the suite's faults outlive a reset: a scenario's must not meet the next
         next(iter(harness_target.controls.values())).clear_faults()
-    _keep_claims(request, harness_target)
+    _keep_claims(request, journals.get("payer", ()))
 
 
-def _keep_claims(request: pytest.FixtureRequest, target: Target) -> None:
+def _keep_claims(request: pytest.FixtureRequest, payer_journal: Any) -> None:
     """Copy every 837 the scenario caused into <reports>/x12/, before the next reset empties the
     clearinghouse: anyone can re-validate them."""
     directory = request.config.getoption("kipu_reports")
-    if not directory or "journal" not in target.capabilities or "payer" not in target.controls:
-        return
-    claims = [e["body"] for e in target.controls["payer"].journal("x12") if e["summary"] == "837 received"]
-    if claims:
+    claims = [e["body"] for e in payer_journal if e["channel"] == "x12" and e["summary"] == "837 received"]
+    if directory and claims:
         folder = Path(directory) / "x12"
         folder.mkdir(parents=True, exist_ok=True)
         slug = "".join(ch if ch.isalnum() else "-" for ch in request.node.name)[:120].strip("-")
@@ -316,6 +319,12 @@ def stays(target: Target, harness_target: Target):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
     state = item.config.stash[_STATE]
+    detail = state.details.get(item.nodeid)
+    if report.when == "call":
+        scenario_record.finished(detail, report.outcome)
+    if report.skipped and detail and isinstance(report.longrepr, tuple):
+        # SKIPPED lines name the scenario (feature:line), not pytest-bdd's module that ran it.
+        report.longrepr = (detail["file"], detail["line"], report.longrepr[2])
     if item.nodeid in state.scenarios and (report.when == "call" or report.outcome != "passed"):
         detail = ""
         if report.skipped and isinstance(report.longrepr, tuple):
@@ -343,8 +352,15 @@ def _result(config: pytest.Config) -> RunResult | None:
     state = config.stash.get(_STATE, None)
     if not state or not state.outcomes:
         return None
+    from .run_info import run_info
+
+    target = type("Ran", (), {"addresses": state.addresses})  # what the workers' targets said
+    info = run_info(target, target_name=state.target_name, profile=state.profile, settings=_options(config).settings,
+                    settings_file=config.getoption("kipu_config"), started=state.started,
+                    args=[Path(sys.argv[0]).name, *sys.argv[1:]])  # as the user typed it
     return run_result(state.target_name, catalogue(config), state.scenarios, state.outcomes,
-                      deselected=state.deselected, tagged=state.tagged, collected=state.collected)
+                      deselected=state.deselected, tagged=state.tagged, collected=state.collected,
+                      details=state.details, info=info)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

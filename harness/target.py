@@ -50,6 +50,8 @@ class Target:
     closer: Callable[[], None] | None = None
     # How a test can take a system down and bring it back (loopback outage); mocks only.
     outage: Any = None
+    # Where each system is, for the run's reports: a URL, "in-process", an MLLP host:port.
+    addresses: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         for control in self.controls.values():

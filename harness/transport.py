@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import requests
 
-from . import wsgi
+from . import evidence, wsgi
 from .apiauth import Credential, KipuAuth, sign_environ
 
 
@@ -53,8 +53,9 @@ class FlaskTransport:
     """The app in-process (harness/wsgi.py): the same routes and environ a server gives it, signed
     with ``credential`` (Kipu's APIAuth) as a real client on the wire would be."""
 
-    def __init__(self, app: Any, credential: Credential | None = None):
+    def __init__(self, app: Any, credential: Credential | None = None, system: str = ""):
         self._app = app
+        self.system = system or getattr(app, "name", "")  # as the scenario's evidence names it
         self._sign = (lambda environ: sign_environ(environ, credential)) if credential else None
 
     def request(self, method, path, *, json_body=None, params=None, text=None, headers=None) -> Reply:
@@ -69,6 +70,9 @@ class FlaskTransport:
         answer = wsgi.call(self._app, method, path, query=wsgi.query_string(params), headers=headers,
                            body=body, sign=self._sign)
         text_out = answer.data.decode("utf-8", errors="replace")
+        if evidence.recording():
+            evidence.http_call(self.system, method, path, params, json_body if json_body is not None else text,
+                               answer.status, text_out)
         try:
             parsed = json.loads(text_out) if "json" in (answer.header("Content-Type") or "") else None
         except ValueError:
@@ -77,8 +81,10 @@ class FlaskTransport:
 
 
 class HttpTransport:
-    def __init__(self, base_url: str, timeout: float = 15.0, credential: Credential | None = None):
+    def __init__(self, base_url: str, timeout: float = 15.0, credential: Credential | None = None,
+                 system: str = ""):
         self.base_url = base_url.rstrip("/")
+        self.system = system or self.base_url  # as the scenario's evidence names it
         self._session = requests.Session()
         if credential is not None:
             self._session.auth = KipuAuth(credential)  # every request signed as it goes on the wire
@@ -91,7 +97,13 @@ class HttpTransport:
         elif text is not None:
             kwargs.update(data=text.encode())
             kwargs["headers"]["Content-Type"] = "text/plain"
-        response = self._session.request(method, self.base_url + path, **kwargs)
+        sent = json_body if json_body is not None else text
+        try:
+            response = self._session.request(method, self.base_url + path, **kwargs)
+        except requests.RequestException:
+            evidence.http_call(self.system, method, path, params, sent, None, "")
+            raise
+        evidence.http_call(self.system, method, path, params, sent, response.status_code, response.text)
         try:
             body = response.json()
         except ValueError:

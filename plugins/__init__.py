@@ -10,4 +10,5 @@ DEFAULT_PLUGINS = (
     "kipu_harness.plugins.charge_matching:by_service_name",
     "kipu_harness.plugins.charge_matching:by_codes",
     "kipu_harness.plugins.reports",
+    "kipu_harness.plugins.report_html",
 )

@@ -10,17 +10,17 @@ from kipu_harness.target import SystemAddress
 from kipu_harness.transport import HttpTransport
 
 
-def _over_http(client: type) -> Any:
-    return lambda address: client(HttpTransport(address.url))
+def _over_http(client: type, system: str) -> Any:
+    return lambda address: client(HttpTransport(address.url, system=system))
 
 
 def _emr(address: SystemAddress) -> EmrClient:
     """Kipu's API signs every request: with the profile's credentials, or a mock's development client."""
-    return EmrClient(HttpTransport(address.url, credential=address.signer))
+    return EmrClient(HttpTransport(address.url, credential=address.signer, system="emr"))
 
 
 @hookimpl
 def harness_register_drivers(register: Any) -> None:
-    register("kipu", crm=_over_http(CrmClient), emr=_emr, rcm=_over_http(RcmClient),
-             payer=_over_http(PayerClient),
+    register("kipu", crm=_over_http(CrmClient, "crm"), emr=_emr, rcm=_over_http(RcmClient, "rcm"),
+             payer=_over_http(PayerClient, "payer"),
              description="the APIs of kipu-harness's mocks, and Kipu's API v3 for the EMR (the default)")

@@ -35,7 +35,7 @@ def inprocess_target(options: TargetOptions) -> Target:
 
     suite = MockSuite(options.pm, settings=options.settings)
     _retry_faster(suite)
-    transports = {name: FlaskTransport(app, suite.emr_auth.signer if name == "emr" else None)
+    transports = {name: FlaskTransport(app, suite.emr_auth.signer if name == "emr" else None, system=name)
                   for name, app in suite.apps.items()}
     # As served mocks do: what a write could not deliver (an outage, a fault) is retried.
     retrier = Retrier([c.outbox for c in suite.contexts.values()], also=suite.faults.flush,
@@ -45,7 +45,9 @@ def inprocess_target(options: TargetOptions) -> Target:
         retrier.stop()
         suite.close()
 
-    return _mock_target("inprocess", suite, transports, closer=close, outage=_InProcessOutage(suite))
+    target = _mock_target("inprocess", suite, transports, closer=close, outage=_InProcessOutage(suite))
+    target.addresses = {name: "in-process (this Python process)" for name in transports}
+    return target
 
 
 def local_target(options: TargetOptions) -> Target:
@@ -57,7 +59,7 @@ def local_target(options: TargetOptions) -> Target:
     suite = MockSuite(options.pm, settings=options.settings, data_dir=data.name)
     _retry_faster(suite)
     served = ServedSuite(suite, retry_every=RETRY_EVERY * RETRY_PACE)
-    transports = {name: HttpTransport(url, credential=suite.emr_auth.signer if name == "emr" else None)
+    transports = {name: HttpTransport(url, credential=suite.emr_auth.signer if name == "emr" else None, system=name)
                   for name, url in served.urls.items()}
 
     def close() -> None:
@@ -65,7 +67,9 @@ def local_target(options: TargetOptions) -> Target:
         suite.close()
         data.cleanup()
 
-    return _mock_target("local", suite, transports, closer=close, outage=_LoopbackOutage(served))
+    target = _mock_target("local", suite, transports, closer=close, outage=_LoopbackOutage(served))
+    target.addresses = {**served.urls, "rcm mllp": "%s:%d" % served.mllp}
+    return target
 
 
 def _retry_faster(suite: Any) -> None:
@@ -98,7 +102,7 @@ def remote_target(options: TargetOptions) -> Target:
         raise ValueError("the remote target needs a profile: --profile FILE")
     systems = options.profile.systems
     drivers = make_drivers(options.profile, options.pm)
-    controls = {name: MockControl(HttpTransport(address.url), address.control_token)
+    controls = {name: MockControl(HttpTransport(address.url, system=name), address.control_token)
                 for name, address in systems.items() if address.mocked}
     everything_mocked = len(controls) == len(systems)
     capabilities = set(MOCK_CAPABILITIES) if everything_mocked else set()

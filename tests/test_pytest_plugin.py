@@ -138,11 +138,14 @@ def test_scenario_needing_a_missing_capability_is_skipped_with_reason(pytester):
     pytester.syspathinsert()
     result = pytester.runpytest(*RUN, "-rs", "--target", "bare", "--kipu-plugin", "bare_plugin:plugin")
     result.assert_outcomes(passed=1, skipped=1)
+    # The SKIPPED line points at the scenario in its feature file, not at pytest-bdd's module.
+    line = CAPABILITY_FEATURE.splitlines().index("      Scenario: needs the clock") + 1
     result.stdout.fnmatch_lines([
-        "SKIPPED *target bare does not declare capability 'clock'*",
+        f"SKIPPED [[]1] features/under_test.feature:{line}: target bare does not declare capability 'clock'*",
     ])
-    # the requirements summary gives the verdict and the reason too
-    result.stdout.fnmatch_lines(["PAT-04 not provable here: test_needs_the_clock skipped: *capability 'clock'*"])
+    assert "pytest_bdd" not in "".join(l for l in result.outlines if l.startswith("SKIPPED"))
+    # the requirements summary gives the verdict and the reason too, naming the scenario by its title
+    result.stdout.fnmatch_lines(["PAT-04 not provable here: needs the clock skipped: *capability 'clock'*"])
     result.stdout.fnmatch_lines(["*1 proved, 1 not provable here*"])
 
 
@@ -173,11 +176,11 @@ def test_a_requirement_is_proved_only_when_every_scenario_tagged_with_it_ran_and
     result.assert_outcomes(passed=2, skipped=1, deselected=1)
     rows = {row["id"]: row for row in json.loads((reports / "requirements.json").read_text())["requirements"]}
     assert rows["PAT-04"]["outcome"] == "partly proved"
-    assert rows["PAT-04"]["why"].startswith("test_the_discriminating_one skipped: target bare does not declare")
+    assert rows["PAT-04"]["why"].startswith("the discriminating one skipped: target bare does not declare")
     assert rows["PAT-08"]["outcome"] == "partly proved"
-    assert rows["PAT-08"]["why"] == "test_the_other_of_two not run: deselected"
-    result.stdout.fnmatch_lines(["PAT-04 partly proved: test_the_discriminating_one skipped: *capability 'clock'*",
-                                 "PAT-08 partly proved: test_the_other_of_two not run: deselected"])
+    assert rows["PAT-08"]["why"] == "the other of two not run: deselected"
+    result.stdout.fnmatch_lines(["PAT-04 partly proved: the discriminating one skipped: *capability 'clock'*",
+                                 "PAT-08 partly proved: the other of two not run: deselected"])
 
 
 def test_unknown_capability_is_a_usage_error(pytester):
@@ -229,7 +232,9 @@ def test_reports_are_written_per_requirement(pytester, tmp_path):
     rows = {row["id"]: row for row in data["requirements"]}
     assert set(rows) == {"PAT-04", "SYS-01", "SET-07"}
     assert rows["PAT-04"]["outcome"] == "proved"
-    assert [s["name"] for s in rows["PAT-04"]["scenarios"]] == ["test_a_tagged_scenario"]
+    # named by their Gherkin titles and feature:line, not by pytest's function names
+    assert [(s["name"], s["location"]) for s in rows["PAT-04"]["scenarios"]] == [
+        ("a tagged scenario", "features/under_test.feature:4")]
     # SYS-01's scenario is in a feature file this run did not collect
     assert rows["SYS-01"]["outcome"] == "not run"
     assert [(s["name"], s["outcome"], s["detail"]) for s in rows["SYS-01"]["scenarios"]] == [
@@ -238,8 +243,9 @@ def test_reports_are_written_per_requirement(pytester, tmp_path):
     assert data["summary"] == {"proved": 1, "not run": 1, "planned": 1}
 
     markdown = (reports / "requirements.md").read_text()
-    assert "| PAT-04 | proved |" in markdown
-    assert "| SYS-01 | not run | not run: coverage.feature: covers SYS-01 (not collected in this run) |" in markdown
+    assert "### PAT-04: proved" in markdown and "- **passed**: a tagged scenario (`features/under_test.feature:4`)" in markdown
+    assert "### SYS-01: not run" in markdown
+    assert "- **not run**: coverage.feature: covers SYS-01: not collected in this run" in markdown
 
     result.stdout.re_match_lines([r"=+ requirements \(.*\) =+"])
     result.stdout.fnmatch_lines([f"requirement reports: {reports / 'requirements.md'}"])

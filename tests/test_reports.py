@@ -80,9 +80,12 @@ def test_reports_carry_the_verdict_why_and_the_black_box_column(tmp_path):
     assert (row["black_box"], row["black_box_note"]) == ("partly", "needs the clock")
     assert data["summary"] == {"partly proved": 1, "planned": 1} and data["verdicts"] == list(VERDICTS)
     markdown = (tmp_path / "requirements.md").read_text()
-    assert f"| PAT-17 | partly proved | passed: start_dates_match<br>skipped: dg1_start_date ({SKIP}) " \
-           "| partly: needs the clock | DG1 start date |" in markdown
-    assert "| SET-09 | planned | – |  | later |" in markdown
+    pat17 = markdown[markdown.index("### PAT-17: partly proved"):markdown.index("### SET-09")]
+    assert "DG1 start date\n\nOverview: table · black-box: partly (needs the clock)" in pat17
+    assert "- **passed**: start_dates_match (`test_x.py::start_dates_match`)\n" in pat17
+    assert f"- **skipped**: dg1_start_date (`test_x.py::dg1_start_date`): {SKIP}\n" in pat17
+    assert "| Patient | | 1 | | | | |" in markdown.replace("|  |", "| |").replace("|  |", "| |")
+    assert "### SET-09: planned\n\nlater\n" in markdown and "- no scenario yet (planned)" in markdown
 
 
 # --- the catalogue's black-box column ----------------------------------------------------------------

@@ -34,6 +34,7 @@ class ResetDone(BaseModel):
 class JournalQuery(Query):
     channel: Literal["http", "hl7", "x12", "integration", "billing"] | None = Field(
         None, description="only entries of this channel")
+    after: int | None = Field(None, ge=0, le=2**62, description="only entries with a greater id (what is new since then)")
 
 
 class JournalEntry(Record):
@@ -100,7 +101,7 @@ def reset():
 @control.get("/journal", responses=answers(200, Journal))
 def journal(query: JournalQuery):
     """What the system received and sent, oldest first; SSNs masked"""
-    entries = ctx().store.journal_entries(query.channel)
+    entries = ctx().store.journal_entries(query.channel, query.after)
     # Masked when written; again here for entries a data folder kept from before that.
     return jsonify({"system": ctx().system, "entries": mask_data(entries)})
 
