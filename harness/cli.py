@@ -12,6 +12,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -175,14 +176,23 @@ def run(args: argparse.Namespace) -> int:
         pytest_args.append("--kipu-skip-preflight")  # checked above
     from .phi import mask_file, mask_logs
 
+    from .written import reports_line
+
     mask_logs()
+    started = time.time() - 1  # a file system's clock may round a write's time down
     code = pytest.main(pytest_args + list(args.pytest_args))
     for written in ("junit.xml", "cucumber.json"):  # failure messages may quote a system: SSNs masked
         mask_file(reports / written)
-    if code == pytest.ExitCode.USAGE_ERROR:
-        return 2
-    print(f"reports: {reports}/junit.xml, cucumber.json, requirements.json, requirements.md, x12/ (every 837)")
-    return int(code)
+    line = reports_line(reports, started, [Path(a) for a in _option_values(args.pytest_args, "--alluredir")])
+    if line:
+        print(line)  # only what this run wrote, plugins' own files too
+    return 2 if code == pytest.ExitCode.USAGE_ERROR else int(code)
+
+
+def _option_values(arguments: list[str], option: str) -> list[str]:
+    """The values given to ``option`` among pytest's arguments (``--opt V`` or ``--opt=V``)."""
+    values = [arguments[i + 1] for i, arg in enumerate(arguments[:-1]) if arg == option]
+    return values + [arg.partition("=")[2] for arg in arguments if arg.startswith(option + "=")]
 
 
 def _check_plugins(pytest_args: list[str]) -> Any:
