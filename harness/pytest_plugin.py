@@ -155,15 +155,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # tryfirst: we see every collected scenario, before -k or -m deselect any.
     _select_requirements(config, items)
     state = config.stash[_STATE]
-    features = _features_dir(config)
     for item in items:
-        ids = _requirements(item)
-        if ids:
-            detail = scenario_record.describe(item, features)
-            if detail is not None:
-                state.details[item.nodeid] = detail
-            state.scenarios[item.nodeid] = (scenario_record.title(detail) if detail else item.name, ids)
-            state.collected.add(feature_scenario(item))
+        if ids := _requirements(item):
+            _note(state, item, ids)
     for item in items:
         for mark in item.iter_markers("needs"):
             if mark.args[0] not in CAPABILITIES:
@@ -173,6 +167,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     known = catalogue(config)
     unknown = sorted({rid for _, ids in state.scenarios.values() for rid in ids} - set(known))
+    features = _features_dir(config)
     state.tagged = scenarios_in_features(features) if features.is_dir() else []
     problems = check_traceability(known, tags_in_features(state.tagged)) if features.is_dir() else []
     problems += [f"a scenario names {rid}, which is not in the requirement catalogue" for rid in unknown]
@@ -343,9 +338,19 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     state = items[0].config.stash.get(_STATE, None) if items else None
     for item in items if state else ():
         if ids := _requirements(item):
-            state.scenarios.setdefault(item.nodeid, (item.name, ids))
-            state.collected.add(feature_scenario(item))
+            _note(state, item, ids)
             state.deselected.add(item.nodeid)
+
+
+def _note(state: _RunState, item: pytest.Item, ids: tuple[str, ...]) -> None:
+    """A collected scenario, run or not: its name (the Gherkin title) and what its report shows."""
+    if item.nodeid not in state.details:
+        detail = scenario_record.describe(item, _features_dir(item.config))
+        if detail is not None:
+            state.details[item.nodeid] = detail
+    detail = state.details.get(item.nodeid)
+    state.scenarios.setdefault(item.nodeid, (scenario_record.title(detail) if detail else item.name, ids))
+    state.collected.add(feature_scenario(item))
 
 
 def _result(config: pytest.Config) -> RunResult | None:
