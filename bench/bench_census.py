@@ -80,7 +80,7 @@ class Served:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, (server_path, env.get("PYTHONPATH"))))
         command = [sys.executable, "-c", "from kipu_harness.cli import main; raise SystemExit(main())", "mocks", "up",
                    "--data", str(folder), *[a for s in ("crm", "emr", "rcm", "payer") for a in (f"--{s}-port", "0")],
-                   "--mllp-port", "0"]
+                   "--mllp-port", "0", "--console-port", "0"]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.urls: dict[str, str] = {}
         for line in self.process.stdout:

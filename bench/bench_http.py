@@ -124,7 +124,7 @@ class Mocks:
             self._granian(signed)
             return
         cmd = [str(ROOT / ".venv/bin/kipu-harness"), "mocks", "up", "--data", self.data, "--control-token", TOKEN,
-               "--mllp-port", "0",
+               "--mllp-port", "0", "--console-port", "0",
                *(f"--{s}-port=0" for s in ("crm", "emr", "rcm", "payer"))]
         if not signed:
             cmd.append("--no-auth")

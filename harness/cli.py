@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import threading
 import time
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--rcm-port", type=port_number, default=8103, help="RCM HTTP port (default 8103)")
     up.add_argument("--payer-port", type=port_number, default=8104, help="mock payer/clearinghouse HTTP port (default 8104)")
     up.add_argument("--mllp-port", type=port_number, default=2575, help="RCM MLLP port for HL7 v2 (default 2575)")
+    up.add_argument("--console-port", type=port_number, default=8100, help="console page HTTP port (default 8100)")
     up.add_argument("--data", default=".kipu-harness/data", help="folder for the SQLite files (default .kipu-harness/data)")
     up.add_argument("--memory", action="store_true", help="keep data in memory only (nothing survives a restart)")
     up.add_argument("--durability", choices=("normal", "full"), default="normal",
@@ -274,7 +276,7 @@ def mocks_up(args: argparse.Namespace) -> int:
         served = ServedSuite(suite, host=args.host, mllp_port=args.mllp_port, elsewhere=elsewhere,
                              elsewhere_mllp=elsewhere_mllp,
                              ports={"crm": args.crm_port, "emr": args.emr_port, "rcm": args.rcm_port,
-                                    "payer": args.payer_port})
+                                    "payer": args.payer_port}, console_port=args.console_port)
     except OSError as exc:
         raise OSError(f"cannot listen on {args.host}: {exc.strerror or exc}") from None
     stop = threading.Event()
@@ -282,7 +284,7 @@ def mocks_up(args: argparse.Namespace) -> int:
     print("kipu-harness mocks are up:")
     for system, url in served.urls.items():
         print(f"  {system.upper():<5}  {url}   API page: {url}/docs/swagger   OpenAPI: {url}/openapi.json")
-    print(f"  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
+    print(f"  console   {served.console_url}\n  RCM MLLP  {served.mllp[0]}:{served.mllp[1]}")
     print("\n".join(credential_lines(emr_auth)))
     print(f"  control   token {suite.guard.token}  (header X-Kipu-Mock-Token on /_mock/*; /_mock/health is open)")
     if faults:
@@ -325,9 +327,7 @@ def port_number(text: str) -> int:
 
 def taken_port(args: argparse.Namespace) -> str | None:
     """Which of mocks up's ports cannot be listened on (``--emr-port 8102``), if one of them."""
-    import socket
-
-    for option in ("crm", "emr", "rcm", "payer", "mllp"):
+    for option in ("crm", "emr", "rcm", "payer", "mllp", "console"):
         number = getattr(args, f"{option}_port")
         if number:
             with socket.socket() as probe:

@@ -14,6 +14,7 @@ from waitress.server import create_server
 from kipu_harness.events import HttpAnswer, NoAnswer
 from kipu_harness.wire import hl7v2
 
+from . import console
 from .common import outbox
 from .suite import SYSTEMS, MockSuite
 
@@ -80,9 +81,11 @@ class ServedSuite:
 
     def __init__(self, suite: MockSuite, *, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
                  mllp_port: int = 0, retry_every: float = outbox.RETRY_EVERY, threads: int = 4,
-                 elsewhere: dict[str, str] | None = None, elsewhere_mllp: tuple[str, int] | None = None):
+                 elsewhere: dict[str, str] | None = None, elsewhere_mllp: tuple[str, int] | None = None,
+                 console_port: int | None = None):
         """``elsewhere`` sends a system's traffic to a real one instead of its mock (a vendor's EMR,
-        say): the mocks then integrate with it, and its own mock stays idle."""
+        say): the mocks then integrate with it, and its own mock stays idle. ``console_port``: also
+        serve the console (mocks/console) there, as ``console_url`` (0: any free port)."""
         self.suite = suite
         # waitress warns "Task queue depth is N" whenever a request waits for a free thread: under
         # load, a formatted and masked log line per request, for a queue that is normal here.
@@ -91,12 +94,7 @@ class ServedSuite:
         self._http: dict[str, _Http] = {}
         self.urls: dict[str, str] = {}
         for system in SYSTEMS:
-            server = create_server(suite.apps[system], host=host, port=ports.get(system, 0), threads=threads,
-                                   ident=f"kipu-harness {system}")
-            thread = threading.Thread(target=server.run, name=f"http-{system}", daemon=True)
-            thread.start()
-            self._http[system] = _Http(server, thread)
-            self.urls[system] = f"http://{host}:{server.effective_port}"
+            self.urls[system] = self._serve(system, suite.apps[system], host, ports.get(system, 0), threads)
         suite.guard.serve(self.urls)  # their origins are the mocks' own (common/guard.py)
         self.mllp_server = hl7v2.MllpServer(suite.receive_hl7, host=host, port=mllp_port).start()
         self.mllp = self.mllp_server.address
@@ -107,6 +105,22 @@ class ServedSuite:
         # Each pass first releases what a reorder fault held back (it would wait for a next message).
         self.retrier = outbox.Retrier([c.outbox for c in suite.contexts.values()], every=retry_every,
                                       also=suite.faults.flush).start()
+        self.console_url: str | None = None
+        if console_port is not None:
+            app = console.create_app(suite, urls=self.urls, elsewhere=elsewhere, mllp=self.mllp, host=host)
+            try:
+                self.console_url = self._serve("console", app, host, console_port, threads=2) + "/"
+            except OSError:
+                self.stop()
+                raise
+
+    def _serve(self, name: str, app: Any, host: str, port: int, threads: int) -> str:
+        """Serve ``app`` under waitress on a thread of its own; returns its URL."""
+        server = create_server(app, host=host, port=port, threads=threads, ident=f"kipu-harness {name}")
+        thread = threading.Thread(target=server.run, name=f"http-{name}", daemon=True)
+        thread.start()
+        self._http[name] = _Http(server, thread)
+        return f"http://{host}:{server.effective_port}"
 
     def stop_mllp(self) -> None:
         """Take the RCM's MLLP listener down (an outage as the EMR sees it)."""

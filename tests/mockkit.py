@@ -111,7 +111,7 @@ def mocks_up(tmp_path):
     profile = tmp_path / "mocks.toml"
     process = subprocess.Popen(
         CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
-               "--mllp-port", "0", "--profile-out", str(profile)],
+               "--mllp-port", "0", "--console-port", "0", "--profile-out", str(profile)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -103,7 +103,8 @@ def test_mocks_up_with_a_seed_starts_with_a_census_once(tmp_path):
     def up():
         return subprocess.Popen(
             CLI + ["mocks", "up", "--data", str(data), "--seed", "3", "--census", "6", "--profile-out", str(profile),
-                   "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0"],
+                   "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0",
+                   "--console-port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def rcm_url():
@@ -151,12 +152,13 @@ def test_a_vendors_real_emr_runs_against_the_mock_crm_and_rcm(tmp_path):
                       'secret = "s3cret of the vendor"\ndigest = "sha256"\n')
     vendor = subprocess.Popen(
         CLI + ["mocks", "up", "--memory", "--crm-port", str(a_crm), "--emr-port", str(a_emr), "--rcm-port", str(a_rcm),
-               "--payer-port", str(a_payer), "--mllp-port", str(a_mllp), "--config", str(config),
+               "--payer-port", str(a_payer), "--mllp-port", str(a_mllp), "--console-port", "0", "--config", str(config),
                "--rcm-url", f"http://127.0.0.1:{b_rcm}", "--rcm-mllp", f"127.0.0.1:{b_mllp}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     harness = subprocess.Popen(
         CLI + ["mocks", "up", "--memory", "--crm-port", str(b_crm), "--emr-port", str(b_emr), "--rcm-port", str(b_rcm),
-               "--payer-port", str(b_payer), "--mllp-port", str(b_mllp), "--emr-url", f"http://127.0.0.1:{a_emr}",
+               "--payer-port", str(b_payer), "--mllp-port", str(b_mllp), "--console-port", "0",
+               "--emr-url", f"http://127.0.0.1:{a_emr}",
                "--profile-out", str(profile)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -208,7 +210,7 @@ def test_mocks_up_stops_on_ctrl_c_even_if_it_began_with_sigint_ignored_or_blocke
     profile = tmp_path / "mocks.toml"
     process = subprocess.Popen(
         CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
-               "--mllp-port", "0", "--profile-out", str(profile)],
+               "--mllp-port", "0", "--console-port", "0", "--profile-out", str(profile)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=start_child)
     try:
         eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=60, what="mocks up")

@@ -207,7 +207,7 @@ def test_mocks_up_prints_the_token_it_was_given_and_writes_it_into_its_profile(t
     profile, token = tmp_path / "mocks.toml", "given-token-0123456789"
     process = subprocess.Popen(
         CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
-               "--mllp-port", "0", "--control-token", token, "--profile-out", str(profile)],
+               "--mllp-port", "0", "--console-port", "0", "--control-token", token, "--profile-out", str(profile)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         eventually(lambda: profile.exists() and "mllp" in profile.read_text(), timeout=60, what="mocks up")
@@ -225,7 +225,8 @@ def test_mocks_up_prints_the_token_it_was_given_and_writes_it_into_its_profile(t
 def test_mocks_up_warns_in_one_line_when_it_is_not_on_loopback(tmp_path):
     # 192.0.2.1 (TEST-NET-1) is nobody's address: the bind fails after the warning, nothing listens.
     done = subprocess.run(CLI + ["mocks", "up", "--memory", "--host", "192.0.2.1", "--crm-port", "0",
-                                 "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0"],
+                                 "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0",
+                                 "--console-port", "0"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     warnings = [line for line in done.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "192.0.2.1 is not loopback" in warnings[0], done.stderr

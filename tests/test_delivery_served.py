@@ -158,6 +158,7 @@ def test_mocks_up_with_a_hung_rcm_answers_at_once_and_logs_each_streak_once(tmp_
     process = subprocess.Popen(
         CLI + ["mocks", "up", "--data", str(data), "--durability", "full", "--profile-out", str(profile),
                "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0",
+               "--console-port", "0",
                "--rcm-url", hung.url, "--rcm-mllp", f"127.0.0.1:{hung.address[1]}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

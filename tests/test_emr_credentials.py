@@ -145,7 +145,7 @@ def test_call_errors_are_one_line(args, says):
 def test_mocks_up_says_which_clients_it_accepts(extra, shows, warns):
     process = subprocess.Popen(
         CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
-               "--mllp-port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               "--mllp-port", "0", "--console-port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     try:
         eventually(lambda: lines.append(process.stdout.readline()) or "Ctrl-C" in lines[-1], timeout=60,

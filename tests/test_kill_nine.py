@@ -27,7 +27,8 @@ PATIENT = {"first_name": "Kim", "last_name": "Ode", "dob": "1979-02-03", "gender
 
 def _up(data, profile):
     return subprocess.Popen(CLI + ["mocks", "up", "--data", str(data), "--profile-out", str(profile), "--crm-port", "0",
-                                   "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0"],
+                                   "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0", "--mllp-port", "0",
+                                   "--console-port", "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 

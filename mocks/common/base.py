@@ -41,6 +41,10 @@ class Clock:
     def today(self) -> dt.date:
         return self.now().date()
 
+    @property
+    def pinned(self) -> bool:
+        return self._pinned is not None
+
     def pin(self, when: dt.datetime | None) -> None:
         self._pinned = when
 

@@ -256,6 +256,19 @@ class Store:
             rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
         return [dict(zip(("id", "at", "channel", "summary", "body"), r)) for r in rows]
 
+    def journal_since(self, after: int | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Up to ``limit`` entries with an id above ``after``, oldest first (``None``: the last
+        ``limit``), and the journal's last id (0 when empty): what a console polls for."""
+        columns = "id, at, channel, summary, body"
+        with self._lock:
+            if after is None:
+                sql, args = f"SELECT * FROM (SELECT {columns} FROM journal ORDER BY id DESC LIMIT ?) ORDER BY id", (limit,)
+            else:
+                sql, args = f"SELECT {columns} FROM journal WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+            rows = self._conn.execute(sql, args).fetchall()
+            (last,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()
+        return [dict(zip(("id", "at", "channel", "summary", "body"), r)) for r in rows], last
+
     _OUTBOX = ("id", "destination", "wire", "path", "body", "key", "status", "attempts", "detail", "created_at",
                "delivered_at", "next_attempt_at", "last_error")
 
@@ -267,6 +280,15 @@ class Store:
             rows = self._conn.execute(f"SELECT {', '.join(self._OUTBOX)} FROM outbox WHERE {where} ORDER BY id",
                                       args).fetchall()
         return [dict(zip(self._OUTBOX, r)) for r in rows]
+
+    def outbox_summary(self, limit: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        """How many deliveries there are of each status, and the latest ``limit`` rows together
+        with the latest ``limit`` not delivered (oldest first)."""
+        with self._lock:
+            counts = dict(self._conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+        rows = self._outbox("id IN (SELECT id FROM outbox ORDER BY id DESC LIMIT ?) OR id IN (SELECT id FROM outbox"
+                            " WHERE status != 'delivered' ORDER BY id DESC LIMIT ?)", (limit, limit))
+        return counts, rows
 
     def mark(self, delivery_id: int, status: str, detail: str, at: str | None, *,
              next_attempt_at: float | None = None, error: bool = False) -> None:
