@@ -25,6 +25,9 @@ def test_a_workers_share_reaches_the_controller_whole():
     share.tagged = [TaggedScenario(Path("/f/a.feature"), "one", ("PAT-01",))]
     share.collected = {("/f/a.feature", "one"), None}
     share.deselected = {"a.py::two"}
+    ran = {"title": "one", "steps": [["Given", "x", 3, "skipped"]], "evidence": [{"summary": "GET /x -> 200"}]}
+    share.details = {"a.py::one": ran, "a.py::two": {"title": "two", "steps": [], "evidence": []}}
+    share.addresses = {"emr": "http://127.0.0.1:1"}
     worker = _worker()
     hand_over(worker, share)
 
@@ -35,6 +38,12 @@ def test_a_workers_share_reaches_the_controller_whole():
     assert controller.outcomes == {**share.outcomes, "b.py::three": ("passed", "")}
     assert (controller.target_name, controller.tagged) == (share.target_name, share.tagged)
     assert (controller.collected, controller.deselected) == (share.collected, share.deselected)
+    assert controller.details == share.details and controller.addresses == share.addresses
+    # another worker collected "one" too but did not run it: its bare description does not win
+    take_over(controller, SimpleNamespace(workeroutput={**worker.workeroutput, "kipu_harness": {
+        **worker.workeroutput["kipu_harness"], "outcomes": {},
+        "details": {"a.py::one": {"title": "one", "steps": [["Given", "x", 3, "not run"]], "evidence": []}}}}))
+    assert controller.details["a.py::one"] == ran
     take_over(controller, SimpleNamespace(workeroutput={}))  # a worker that crashed hands over nothing
     assert controller.scenarios == share.scenarios
 
