@@ -19,13 +19,13 @@ from typing import Any
 
 from . import call
 
-
 TOKEN_ENV = "KIPU_HARNESS_CONTROL_TOKEN"  # `mocks up --control-token`'s default
 SECRET_ENV = "KIPU_HARNESS_EMR_SECRET"  # where a profile written by `mocks up` looks for a configured secret
-# pytest plugins the conformance suite never uses that the test extras install: each one's
-# modules are imported and assertion-rewritten in every run (3 to 4 s of a run's start-up; a
-# `-p NAME` after `run` brings one back).
-UNUSED_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:faker")
+# pytest plugins the conformance suite never uses that the test extras install (3 to 4 s of a run's
+# start-up: their modules are imported and assertion-rewritten; `-p NAME` after `run` brings one back),
+# and allure-pytest, Allure's plain-pytest adapter, whose --alluredir clashes with allure-pytest-bdd's.
+UNUSED_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:faker",
+                  "-p", "no:allure_pytest")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,6 +22,8 @@ from .target import (CAPABILITIES, Profile, Target, TargetOptions, check_systems
                      preflight_lines)
 
 _STATE = pytest.StashKey["_RunState"]()
+# The JUnit suite's name and properties, and Allure's labels: each its own plugin module.
+pytest_plugins = ["kipu_harness.junit_suite", "kipu_harness.allure_results"]
 
 
 class _RunState:
