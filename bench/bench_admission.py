@@ -21,6 +21,7 @@ import time
 from kipu_harness.apiauth import DEVELOPMENT
 from kipu_harness.clients import EmrClient
 from kipu_harness.plugin_manager import make_plugin_manager
+from kipu_harness.progress import progress_bar
 from kipu_harness.synthetic import demographics, faker_for
 from kipu_harness.target import TargetOptions, collect_targets
 from kipu_harness.transport import HttpTransport
@@ -67,12 +68,15 @@ def main() -> None:
         targets["granian"] = Served("granian")
     timings: dict[str, list[float]] = {name: [] for name in targets}
     try:
-        for target in targets.values():
-            admit_batch(target, people[:5])  # warm-up: ICD-10 tables, hl7apy
-        for _ in range(args.runs):
-            for name, target in targets.items():  # interleaved, so both see the same machine
-                target.reset()
-                timings[name].append(admit_batch(target, people))
+        with progress_bar(args.runs * len(targets), "warm-up") as advance:  # on stderr, on a terminal
+            for target in targets.values():
+                admit_batch(target, people[:5])  # warm-up: ICD-10 tables, hl7apy
+            for run in range(1, args.runs + 1):
+                for name, target in targets.items():  # interleaved, so both see the same machine
+                    advance(0, f"run {run}/{args.runs}: {args.patients} admissions, {name}")
+                    target.reset()
+                    timings[name].append(admit_batch(target, people))
+                    advance()
     finally:
         for target in targets.values():
             target.close()

@@ -41,6 +41,7 @@ import requests
 from kipu_harness.apiauth import DEVELOPMENT, KipuAuth
 from kipu_harness.mocks import MockSuite, census
 from kipu_harness.plugin_manager import make_plugin_manager
+from kipu_harness.progress import progress_bar
 
 READS = ("patient", "census p1", "census page", "rcm lookup")
 
@@ -108,7 +109,7 @@ def patients(folder: Path) -> list[tuple[int, str]]:
 
 
 def measure(served: Served, people: list[tuple[int, str]], requests_each: int, rounds: int,
-            rng: random.Random) -> dict[str, list[float]]:
+            rng: random.Random, advance=lambda n=1, what=None: None) -> dict[str, list[float]]:
     emr, rcm = requests.Session(), requests.Session()
     emr.auth = KipuAuth(DEVELOPMENT)
     base, rcm_base = served.urls["emr"], served.urls["rcm"]
@@ -128,6 +129,7 @@ def measure(served: Served, people: list[tuple[int, str]], requests_each: int, r
         started = time.perf_counter()
         answer = session.get(url, timeout=300)
         times[name].append(time.perf_counter() - started)
+        advance()
         if answer.status_code != 200:
             raise SystemExit(f"{url}: HTTP {answer.status_code} {answer.text[:200]}")
 
@@ -167,7 +169,9 @@ def main() -> None:
         served = Served(folder, args.server_path)
         try:
             rss_idle = served.rss_mb()
-            times = measure(served, people, args.requests, args.rounds, rng)
+            reads = len(READS) * (1 + args.rounds * max(1, args.requests // args.rounds))  # with the warm-up
+            with progress_bar(reads, f"{size} people: reads") as advance:  # on stderr, on a terminal
+                times = measure(served, people, args.requests, args.rounds, rng, advance)
             rss = served.rss_mb()
         finally:
             served.stop()

@@ -38,6 +38,7 @@ from kipu_harness.wire.x12.claims import (
     validate_837,
 )
 from kipu_harness.wire.x12.npi import npi_valid
+from kipu_harness.progress import progress_bar
 
 FIRST = ("ANA", "BEN", "CARA", "DEV", "ELLA", "FINN", "GIA", "HUGO", "IVY", "JONAH", "KAI", "LENA")
 LAST = ("ALVAREZ", "BROOKS", "CHEN", "DIAZ", "EVANS", "FOSTER", "GARCIA", "HAYES", "IBARRA",
@@ -136,18 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     groups = batches(claims)
     build_s, validate_s = [], []
     texts: list[str] = []
-    for _ in range(args.runs):
-        started = time.perf_counter()
-        texts = [build_837(group, envelope(k)) for k, group in enumerate(groups, 1)]
-        build_s.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        results = [validate_837(text) for text in texts]
-        validate_s.append(time.perf_counter() - started)
-        for group, result in zip(groups, results):
-            if not result.ok:
-                print(f"validation failed for the {group[0].claim_format} batch:",
-                      *result.errors[:10], sep="\n  ", file=sys.stderr)
-                return 1
+    with progress_bar(2 * args.runs, "runs") as advance:  # on stderr, on a terminal
+        for run in range(1, args.runs + 1):
+            advance(0, f"run {run}/{args.runs}: generating {args.claims} claims")
+            started = time.perf_counter()
+            texts = [build_837(group, envelope(k)) for k, group in enumerate(groups, 1)]
+            build_s.append(time.perf_counter() - started)
+            advance(1, f"run {run}/{args.runs}: validating {args.claims} claims")
+            started = time.perf_counter()
+            results = [validate_837(text) for text in texts]
+            validate_s.append(time.perf_counter() - started)
+            advance()
+            for group, result in zip(groups, results):
+                if not result.ok:
+                    print(f"validation failed for the {group[0].claim_format} batch:",
+                          *result.errors[:10], sep="\n  ", file=sys.stderr)
+                    return 1
 
     formats = {fmt: sum(c.claim_format == fmt for c in claims) for fmt in ("837P", "837I")}
     lines = sum(len(c.lines) for c in claims)

@@ -47,6 +47,7 @@ from typing import Any
 import requests
 
 from kipu_harness.apiauth import DEVELOPMENT, KipuAuth, authorization, http_date
+from kipu_harness.progress import progress_bar
 from kipu_harness.synthetic import demographics, faker_for
 from wrk_run import lua_script, run_wrk
 
@@ -299,27 +300,34 @@ def main() -> int:
               f"{args.server}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency; "
               f"{args.rounds} interleaved rounds; {os.cpu_count()} CPUs")
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
-        for method in ("GET", "POST") if args.only is None else (args.only.upper(),):
-            names = list(servers)
-            for name, (url, get_path, _) in servers.items():  # warm-up (the JIT, the caches), not counted
-                run_wrk(tools["wrk"], url + get_path, lua_script(signed_headers("GET", get_path), None),
-                        argparse.Namespace(**{**vars(args), "duration": args.warmup}))
-            for round_no in range(args.rounds):
-                order = names[round_no % len(names):] + names[:round_no % len(names)]
-                for name in order:
-                    url, get_path, pid = servers[name]
-                    if method == "GET":
-                        lua, target = lua_script(signed_headers("GET", get_path), None), url + get_path
-                    else:
-                        path = f"/api/patients?app_id={DEVELOPMENT.app_id}"
-                        lua = lua_script({"Content-Type": "application/json",
-                                          **signed_headers("POST", path, "application/json")}, post_json)
-                        target = url + path
-                    row = run_wrk(tools["wrk"], target, lua, args, pid)
-                    results.setdefault((method, name), []).append(row)
-                    print(f"  {method:<5}round {round_no + 1}  {name:<14}{row['rps']:>10,.0f} req/s  "
-                          f"p50 {row['p50']:>7.2f} ms  p99 {row['p99']:>8.2f} ms  CPU {row['cpu_ms']:.2f} ms/req  non-2xx {row['non2xx']:.0f}  "
-                          f"socket errors {row['errors']:.0f}", flush=True)
+        methods = ("GET", "POST") if args.only is None else (args.only.upper(),)
+        with progress_bar(len(methods) * len(servers) * (args.warmup + args.rounds * args.duration),
+                          "wrk seconds") as advance:  # on stderr, on a terminal
+            for method in methods:
+                names = list(servers)
+                for name, (url, get_path, _) in servers.items():  # warm-up (the JIT, the caches), not counted
+                    advance(0, f"{method} warm-up: {name}")
+                    run_wrk(tools["wrk"], url + get_path, lua_script(signed_headers("GET", get_path), None),
+                            argparse.Namespace(**{**vars(args), "duration": args.warmup}))
+                    advance(args.warmup)
+                for round_no in range(args.rounds):
+                    order = names[round_no % len(names):] + names[:round_no % len(names)]
+                    for name in order:
+                        advance(0, f"{method} round {round_no + 1}/{args.rounds}: {name}")
+                        url, get_path, pid = servers[name]
+                        if method == "GET":
+                            lua, target = lua_script(signed_headers("GET", get_path), None), url + get_path
+                        else:
+                            path = f"/api/patients?app_id={DEVELOPMENT.app_id}"
+                            lua = lua_script({"Content-Type": "application/json",
+                                              **signed_headers("POST", path, "application/json")}, post_json)
+                            target = url + path
+                        row = run_wrk(tools["wrk"], target, lua, args, pid)
+                        advance(args.duration)
+                        results.setdefault((method, name), []).append(row)
+                        print(f"  {method:<5}round {round_no + 1}  {name:<14}{row['rps']:>10,.0f} req/s  "
+                              f"p50 {row['p50']:>7.2f} ms  p99 {row['p99']:>8.2f} ms  CPU {row['cpu_ms']:.2f} ms/req  non-2xx {row['non2xx']:.0f}  "
+                              f"socket errors {row['errors']:.0f}", flush=True)
         summary(results)
         if args.only != "get":
             for m in variants:

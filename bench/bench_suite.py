@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kipu_harness.progress import progress_bar
+
 NOTHING = "no_scenario_is_named_like_this"  # `-k nothing` would match five scenarios' names
 ROWS = {
     "floor": ["-k", NOTHING],
@@ -71,12 +73,16 @@ def main() -> None:
     cpus: dict[str, list[float]] = {name: [] for name in ROWS}
     passed: dict[str, int] = {}
     try:
-        for number in range(1, args.rounds + 1):
-            for name in ROWS:
-                wall, cpu, passed[name] = run_once(name, reports)
-                walls[name].append(wall)
-                cpus[name].append(cpu)
-                print(f"round {number}: {name:<10} {wall:7.2f} s wall {cpu:7.2f} s CPU", file=sys.stderr, flush=True)
+        with progress_bar(args.rounds * len(ROWS), "runs") as advance:  # on stderr, on a terminal
+            for number in range(1, args.rounds + 1):
+                for name in ROWS:
+                    advance(0, f"round {number}/{args.rounds}: {name}")
+                    wall, cpu, passed[name] = run_once(name, reports)
+                    walls[name].append(wall)
+                    cpus[name].append(cpu)
+                    print(f"round {number}: {name:<10} {wall:7.2f} s wall {cpu:7.2f} s CPU", file=sys.stderr,
+                          flush=True)
+                    advance()
     finally:
         shutil.rmtree(reports, ignore_errors=True)
     load = os.getloadavg()[0]

@@ -18,6 +18,7 @@ import time
 from kipu_harness.mocks import MockSuite
 from kipu_harness.mocks.crm.schemas import ProspectIn
 from kipu_harness.plugin_manager import make_plugin_manager
+from kipu_harness.progress import progress_bar
 
 BODY = {"first_name": "Ana", "middle_name": "Maria", "last_name": "Lopez", "dob": "1990-04-02",
         "gender": "Female", "phone": "512-555-0142", "address_state": "TX", "address_zip": "78701",
@@ -50,10 +51,13 @@ def main() -> None:
     results: dict[str, list[float]] = {name: [] for name in cases}
     for action in cases.values():
         timed(action, 50)  # warm-up
-    for _ in range(args.runs):
-        for name, action in cases.items():  # interleaved: every case sees the same machine
-            n = args.requests if not name.startswith("POST") else args.requests // 20
-            results[name].append(timed(action, n))
+    with progress_bar(args.runs * len(cases), "runs") as advance:  # on stderr, on a terminal
+        for run in range(1, args.runs + 1):
+            for name, action in cases.items():  # interleaved: every case sees the same machine
+                advance(0, f"run {run}/{args.runs}: {name}")
+                n = args.requests if not name.startswith("POST") else args.requests // 20
+                results[name].append(timed(action, n))
+                advance()
     print(f"kipu-harness validation bench: {args.requests} requests x {args.runs} runs (µs per request, median)")
     medians = {name: statistics.median(values) for name, values in results.items()}
     for name, value in medians.items():
