@@ -9,7 +9,6 @@ JUnit report of another suite in the same environment; a ``junit_suite_name`` se
 from __future__ import annotations
 
 import platform
-import re
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ def run_target(config: pytest.Config) -> str:
 
 def run_properties(config: pytest.Config) -> list[tuple[str, str]]:
     """The run's metadata as (name, value) pairs, in the order a report shows them."""
-    from .run_info import harness_commit, harness_version
+    from .run_info import harness_commit, harness_version, without_userinfo
 
     profile = _state(config).profile
     pairs = [("target", run_target(config))]
@@ -35,7 +34,7 @@ def run_properties(config: pytest.Config) -> list[tuple[str, str]]:
         if profile.path is not None:
             pairs.append(("profile_file", str(profile.path)))
         for system, address in profile.systems.items():
-            pairs.append((f"{system}_url", _without_userinfo(address.url)))
+            pairs.append((f"{system}_url", without_userinfo(address.url)))
             if address.mllp:
                 pairs.append((f"{system}_mllp", f"{address.mllp[0]}:{address.mllp[1]}"))
     pairs += [("harness_version", harness_version()), ("harness_commit", harness_commit() or "unknown"),
@@ -69,8 +68,3 @@ def _state(config: pytest.Config) -> Any:
     from .pytest_plugin import _STATE
 
     return config.stash[_STATE]
-
-
-def _without_userinfo(url: str) -> str:
-    """``https://user:secret@host/`` -> ``https://host/``: a report never shows a password."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)

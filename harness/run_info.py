@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 import subprocess
 import sys
 import time
@@ -46,7 +47,7 @@ def run_info(target: Any, *, target_name: str, profile: Any, settings: Any, sett
     """``target``: the run's Target (None when no scenario set one up); ``started``: time.time()."""
     systems: tuple[tuple[str, str], ...] = ()
     if profile is not None:
-        systems = tuple((name, address.url) for name, address in profile.systems.items())
+        systems = tuple((name, without_userinfo(address.url)) for name, address in profile.systems.items())
     elif target is not None:
         systems = tuple(getattr(target, "addresses", {}).items())
     values = dataclasses.asdict(settings) if dataclasses.is_dataclass(settings) else {}
@@ -63,3 +64,8 @@ def run_info(target: Any, *, target_name: str, profile: Any, settings: Any, sett
         settings_file=settings_file or "",
         command=" ".join(args),
     )
+
+
+def without_userinfo(url: str) -> str:
+    """``https://user:secret@host/`` -> ``https://host/``: a report never shows a password."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)
