@@ -6,8 +6,9 @@ import os
 os.environ.setdefault("KIPU_VALIDATE_RESPONSES", "1")
 # No pytest plugin of the environment in the runs the tests start either (pytester's, kipu-harness
 # run's, the mutants'): pyproject.toml's addopts keep them out of this process only. Those runs
-# load pytest-bdd and the harness's plugin, as named here, and what a test passes with -p.
+# load pytest-bdd, the harness's plugin and pytest-xdist (a kipu-harness run with -n 2), as named
+# here, and what a test passes with -p.
 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-os.environ["PYTEST_PLUGINS"] = "pytest_bdd.plugin,kipu_harness.pytest_plugin"
+os.environ["PYTEST_PLUGINS"] = "pytest_bdd.plugin,kipu_harness.pytest_plugin,xdist.plugin"
 
 from mockkit import mocks, mocks_up, pm  # noqa: E402,F401  (pytest finds fixtures by name here)
