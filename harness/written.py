@@ -30,7 +30,8 @@ def reports_line(folder: Path, since: float, elsewhere: list[Path] = ()) -> str 
     """``reports: reports/index.html, requirements.md, ...``; None when the run wrote nothing.
     ``elsewhere``: other folders a plugin was told to write into (Allure's --alluredir)."""
     parts = [f"{folder}/{name}" if i == 0 else name for i, name in enumerate(written_since(folder, since))]
-    for other in elsewhere:
-        if other.resolve() != folder.resolve():
-            parts += [f"{other}/{name}" for name in written_since(other, since)]
+    for other in elsewhere:  # a folder of many result files (Allure's): named once, counted
+        fresh = sum(1 for f in other.rglob("*") if f.is_file() and f.stat().st_mtime >= since) if other.is_dir() else 0
+        if fresh and other.resolve() != folder.resolve():
+            parts.append(f"{other}/ ({fresh} file{'s' if fresh != 1 else ''})")
     return "reports: " + ", ".join(parts) if parts else None
