@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import call
+from . import call, load
 
 TOKEN_ENV = "KIPU_HARNESS_CONTROL_TOKEN"  # `mocks up --control-token`'s default
 SECRET_ENV = "KIPU_HARNESS_EMR_SECRET"  # where a profile written by `mocks up` looks for a configured secret
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a progress bar on stderr while seeding (default: on a terminal, for 200 people or more)")
 
     call.add_parser(commands)
+    load.add_parser(commands)
 
     run = commands.add_parser("run", allow_abbrev=False, help="run the conformance suite and write reports",
                               description="Run the conformance suite, print a per-requirement summary and write "
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown and args.command != "run":
+    if unknown and args.command not in ("run", "load"):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "run":
         if "--" in unknown:
@@ -113,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return run(args)
-        if args.command == "call":
-            return call.call(args)
+        if args.command in ("call", "load"):
+            return call.call(args) if args.command == "call" else load.run(args, unknown)
         return mocks_up(args)
     except (ValueError, OSError) as exc:
         print(f"kipu-harness: error: {exc}", file=sys.stderr)
@@ -177,7 +178,6 @@ def run(args: argparse.Namespace) -> int:
     if args.profile:
         pytest_args.append("--kipu-skip-preflight")  # checked above
     from .phi import mask_file, mask_logs
-
     from .written import reports_line
 
     mask_logs()

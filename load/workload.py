@@ -1,0 +1,115 @@
+"""The workload of ``kipu-harness load``: how many users of each role Locust starts (their weights)
+and what they use on the deployment.
+
+It is read from the ``[load]`` table of a workload TOML file: the simulation's workload file may
+carry one beside its own tables (the simulation's default ``workload.toml``, when it has one, is
+what a run without a file uses), or a file may hold only this; ``load`` reads no other table.
+Every key is optional; without a file the defaults below hold::
+
+    [load]
+    intake_coordinator = 3     # weights: the share of Locust's users that play each role
+    clinician = 3
+    utilization_reviewer = 2
+    biller = 2
+    think = [0.5, 2.0]         # seconds a user waits between two tasks (at random in this range)
+    stay_days = 3              # days of care a clinician documents, and a biller bills, per patient
+    billing_user = "biller"    # the user named on billing actions (it needs the billing role)
+    payer = "Aetna"            # the RCM payer the reviewers insure patients with; added if missing
+    payer_id = "60054"         #   ... with this payer ID and phone when it is added
+    payer_phone = "800-872-3862"
+
+A weight of 0 leaves a role out; at least one must be above 0. An unknown key or a value of the
+wrong kind is a one-line ValueError naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROLES = ("intake_coordinator", "clinician", "utilization_reviewer", "biller")
+DEFAULT_WEIGHTS = {"intake_coordinator": 3, "clinician": 3, "utilization_reviewer": 2, "biller": 2}
+ENV = "KIPU_HARNESS_WORKLOAD"  # where the locustfile finds the workload file when --kipu-workload is not given
+
+
+@dataclass(frozen=True)
+class Workload:
+    weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    think: tuple[float, float] = (0.5, 2.0)
+    stay_days: int = 3
+    billing_user: str = "biller"
+    payer: str = "Aetna"
+    payer_id: str = "60054"
+    payer_phone: str = "800-872-3862"
+    path: Path | None = None
+
+
+_TEXT_KEYS = ("billing_user", "payer", "payer_id", "payer_phone")
+KEYS = (*ROLES, "think", "stay_days", *_TEXT_KEYS)
+
+
+def simulation_workload() -> Path | None:
+    """The simulation's own workload file (``kipu-harness simulate``'s default) when it has a ``[load]``
+    table: then that table, not the defaults above, is what a run without a workload file uses."""
+    import importlib.util
+    import tomllib
+
+    try:
+        spec = importlib.util.find_spec("kipu_harness.simulation")  # found, not imported
+    except ImportError:
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "workload.toml"
+        try:
+            if isinstance(tomllib.loads(candidate.read_text()).get("load"), dict):
+                return candidate
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return None
+
+
+def load_workload(path: str | Path | None) -> Workload:
+    """The workload of ``path``'s ``[load]`` table (defaults for what it leaves out); None: the
+    simulation's workload file if it has a ``[load]`` table, else the defaults."""
+    path = path or simulation_workload()
+    if path is None or str(path) == "":
+        return Workload()
+    from kipu_harness.settings import read_toml
+
+    path = Path(path)
+    data = read_toml(path, "workload")
+    table = data.get("load", {})
+    where = f"workload {path}: [load]"
+    if not isinstance(table, dict):
+        raise ValueError(f"workload {path}: load must be a table ([load])")
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ValueError(f"{where} unknown key(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")
+    weights = {role: _count(where, role, table.get(role, DEFAULT_WEIGHTS[role])) for role in ROLES}
+    if not any(weights.values()):
+        raise ValueError(f"{where} every role's weight is 0: give one of {', '.join(ROLES)} a weight above 0")
+    think = table.get("think", [0.5, 2.0])
+    if (not isinstance(think, list) or len(think) != 2 or not all(_number(t) and t >= 0 for t in think)
+            or think[0] > think[1]):
+        raise ValueError(f"{where} think = {think!r}: expected [MIN, MAX] seconds, 0 <= MIN <= MAX")
+    stay = _count(where, "stay_days", table.get("stay_days", 3))
+    if not 1 <= stay <= 28:
+        raise ValueError(f"{where} stay_days = {stay}: expected 1 to 28 (the days of one month's authorization)")
+    texts = {}
+    for key in _TEXT_KEYS:
+        value = table.get(key, getattr(Workload, key))
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{where} {key} = {value!r}: expected a non-empty string (in quotes)")
+        texts[key] = value
+    return Workload(weights, (float(think[0]), float(think[1])), stay, path=path, **texts)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(where: str, key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{where} {key} = {value!r}: expected a whole number, 0 or more (no quotes)")
+    return value

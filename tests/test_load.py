@@ -1,0 +1,238 @@
+"""Issue 13 (point 3): load on a deployment with Locust, through the same drivers as the suite.
+
+`kipu-harness mocks up` on free ports, then `kipu-harness load` headless against its profile:
+standalone, and distributed (a master and two workers, each a process). Locust's CSV statistics
+must show every role's own operations and no failure at all. The rest: the workload's [load]
+table, the reporting of operations, and the command's one-line refusals.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from kipu_harness import cli
+from kipu_harness.contract import NotOffered, Refusal
+from kipu_harness.load.command import locust_command
+from kipu_harness.load.operations import Failed, Operations
+from kipu_harness.load.roles import ROLE_OPERATIONS
+from kipu_harness.load.workload import DEFAULT_WEIGHTS, Workload, load_workload
+
+# Found, never imported here: importing Locust monkey-patches this process (gevent) for good.
+LOCUST = importlib.util.find_spec("locust") is not None
+
+CLI = [sys.executable, "-m", "kipu_harness.cli"]
+# Quick users (a short think time) and one-day stays: in 5 s every role's work reaches its end.
+WORKLOAD = """[load]
+intake_coordinator = 1
+clinician = 1
+utilization_reviewer = 1
+biller = 1
+think = [0.05, 0.2]
+stay_days = 1
+"""
+
+
+def _lines(stream, into: queue.Queue) -> None:
+    for line in stream:
+        into.put(line)
+    into.put(None)
+
+
+@pytest.fixture
+def mocks(tmp_path):
+    """`mocks up --memory` on free ports, up once it says "Ctrl-C to stop"; stopped with SIGINT."""
+    profile = tmp_path / "mocks.toml"
+    process = subprocess.Popen(
+        CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
+               "--mllp-port", "0", "--console-port", "0", "--profile-out", str(profile)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
+    deadline, seen = time.monotonic() + 30, []
+    try:
+        while not seen or "Ctrl-C to stop" not in seen[-1]:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, f"mocks up ended: {''.join(seen)}{process.stderr.read()}"
+            seen.append(line)
+        yield profile
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def statistics(prefix) -> dict[tuple[str, str], dict[str, str]]:
+    with open(f"{prefix}_stats.csv", newline="") as stats:
+        return {(row["Type"], row["Name"]): row for row in csv.DictReader(stats) if row["Name"] != "Aggregated"}
+
+
+def rows(path) -> list[dict[str, str]]:
+    with open(path, newline="") as found:
+        return list(csv.DictReader(found))
+
+
+def check_run(prefix) -> None:
+    """Every role's own operations were made, and nothing failed: no failed request, no exception."""
+    stats = statistics(prefix)
+    for role, operations in ROLE_OPERATIONS.items():
+        for operation in operations:
+            assert operation in stats and int(stats[operation]["Request Count"]) > 0, (role, operation, sorted(stats))
+    failed = {key: row["Failure Count"] for key, row in stats.items() if row["Failure Count"] != "0"}
+    assert not failed, (failed, rows(f"{prefix}_failures.csv"))
+    assert rows(f"{prefix}_failures.csv") == [] and rows(f"{prefix}_exceptions.csv") == []
+
+
+@pytest.mark.skipif(not LOCUST, reason="kipu-harness load needs Locust: pip install 'kipu-harness[load]'")
+def test_locust_runs_every_role_standalone_and_distributed_with_no_failure(mocks, tmp_path):
+    started = time.monotonic()
+    workload = tmp_path / "workload.toml"
+    workload.write_text(WORKLOAD)
+    run = ["load", "--profile", str(mocks), "--workload", str(workload)]
+    users = ["--headless", "-u", "4", "-r", "4", "-t", "5s"]
+
+    alone = subprocess.run(CLI + run + users + ["--csv", str(tmp_path / "alone")], capture_output=True, text=True,
+                           timeout=40)
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    assert "answers" in alone.stdout and "mix: intake_coordinator 1, clinician 1" in alone.stderr
+    check_run(tmp_path / "alone")
+
+    port = free_port()
+    master = subprocess.Popen(
+        CLI + run + ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+                     "--expect-workers", "2", "--expect-workers-max-wait", "30", *users,
+                     "--csv", str(tmp_path / "spread")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    # One worker with the profile and workload of its own, one with the master's.
+    workers = [subprocess.Popen(CLI + command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for command in (run + worker, ["load", *worker])]
+    try:
+        _, master_err = master.communicate(timeout=45)
+        ended = [w.communicate(timeout=15) for w in workers]
+    finally:
+        for process in (master, *workers):
+            if process.poll() is None:
+                process.kill()
+    assert master.returncode == 0, master_err[-3000:]
+    assert all(w.returncode == 0 for w in workers), [err[-2000:] for _, err in ended]
+    assert "2 workers connected" in master_err
+    check_run(tmp_path / "spread")
+    assert time.monotonic() - started < 60
+
+
+# -- the workload ------------------------------------------------------------------------------------
+
+def test_the_workload_defaults_and_a_load_table_beside_other_tables(tmp_path):
+    assert load_workload(None) == Workload() and Workload().weights == DEFAULT_WEIGHTS
+    mixed = tmp_path / "simulation.toml"
+    mixed.write_text('beds = 60\n[arrivals]\nper_day = 3.0\n[load]\nclinician = 0\nbiller = 5\nthink = [0, 1]\n'
+                     'billing_user = "pat"\n')
+    workload = load_workload(mixed)
+    assert workload.weights == {**DEFAULT_WEIGHTS, "clinician": 0, "biller": 5}
+    assert (workload.think, workload.billing_user, workload.stay_days) == ((0.0, 1.0), "pat", 3)
+    assert load_workload(tmp_path / "simulation.toml").path == mixed
+
+
+@pytest.mark.parametrize("table, wrong", [
+    ("nurse = 1", "unknown key(s) nurse; known: intake_coordinator"),
+    ('clinician = "2"', "clinician = '2': expected a whole number"),
+    ("biller = -1", "biller = -1: expected a whole number"),
+    ("intake_coordinator = 0\nclinician = 0\nutilization_reviewer = 0\nbiller = 0", "every role's weight is 0"),
+    ("think = [2, 1]", "think = [2, 1]: expected [MIN, MAX] seconds"),
+    ("stay_days = 40", "stay_days = 40: expected 1 to 28"),
+    ('payer = ""', "payer = '': expected a non-empty string"),
+])
+def test_a_wrong_load_table_is_one_line_naming_the_key(tmp_path, table, wrong):
+    path = tmp_path / "w.toml"
+    path.write_text(f"[load]\n{table}\n")
+    with pytest.raises(ValueError, match="^workload .*w.toml: \\[load\\] ") as raised:
+        load_workload(path)
+    assert wrong in str(raised.value) and "\n" not in str(raised.value)
+
+
+# -- reporting -----------------------------------------------------------------------------------------
+
+def test_each_operation_is_reported_by_name_and_a_failure_once():
+    fired = []
+    ops = Operations(lambda **event: fired.append(event), "biller", wait_timeout=0)
+    assert ops("RCM", "claims", lambda patient_id: [{"id": patient_id}], 7) == [{"id": 7}]
+    assert fired[-1]["request_type"] == "RCM" and fired[-1]["name"] == "claims"
+    assert fired[-1]["exception"] is None and fired[-1]["response_length"] == len(b'[{"id":7}]')
+    assert fired[-1]["response_time"] >= 0 and fired[-1]["context"] == {"role": "biller"}
+
+    def refused():
+        raise Refusal(409, "no", {"x": "wrong"})
+
+    with pytest.raises(Failed):
+        ops("EMR", "transmit", refused)
+    assert fired[-1]["name"] == "transmit" and isinstance(fired[-1]["exception"], Refusal) and len(fired) == 2
+
+    def not_offered():
+        raise NotOffered("no evaluations here")
+
+    assert ops("EMR", "document evaluation", not_offered) is None
+    assert ops("EMR", "document evaluation", lambda: 1 / 0) is None  # not offered: never called again
+    assert len(fired) == 2
+
+
+def test_a_wait_reports_its_whole_time_and_fails_when_it_runs_out():
+    fired, answers = [], iter([None, None, "here"])
+    ops = Operations(lambda **event: fired.append(event), "intake_coordinator", wait_timeout=30, poll_interval=0)
+    assert ops.wait("RCM admits the patient", lambda: next(answers)) == "here"
+    assert [(e["request_type"], e["name"], e["exception"]) for e in fired] == [("wait", "RCM admits the patient", None)]
+    never = Operations(lambda **event: fired.append(event), "biller", wait_timeout=0)
+    with pytest.raises(Failed, match="RCM receives the charges: not within 0 s"):
+        never.wait("RCM receives the charges", lambda: None)
+    assert isinstance(fired[-1]["exception"], TimeoutError)
+
+
+# -- the command ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("arguments, problem", [
+    (["load"], "kipu-harness load needs a profile: --profile FILE"),
+    (["load", "--profile", "missing.toml"], "missing.toml does not exist"),
+    (["load", "--profile", "p.toml", "-f", "mine.py"], "runs the harness's locustfile"),
+    (["load", "--profile", "p.toml", "--workload", "w.toml"], "workload w.toml: [load] unknown key(s) nurse"),
+])
+def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, capsys, monkeypatch, arguments, problem):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KIPU_HARNESS_PROFILE", raising=False)
+    (tmp_path / "w.toml").write_text("[load]\nnurse = 2\n")
+    (tmp_path / "p.toml").write_text('[systems.crm]\nurl = "http://127.0.0.1:9"\n')
+    assert cli.main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kipu-harness: error: ") and problem in err and err.count("\n") == 1, err
+
+
+def test_without_locust_the_command_says_how_to_install_it(monkeypatch, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "locust" else real(name, *a))
+    assert cli.main(["load", "--profile", "p.toml"]) == 2
+    assert "needs Locust: pip install 'kipu-harness[load]'" in capsys.readouterr().err
+
+
+def test_the_locust_command_is_headless_unless_the_web_ui_or_a_worker(tmp_path):
+    args = cli.build_parser().parse_known_args(["load", "--profile", "p.toml"])[0]
+    command = locust_command(args, ["-u", "3"])
+    assert command[:3] == [sys.executable, "-m", "locust"] and command[4].endswith("locustfile.py")
+    assert command[5:] == ["--kipu-profile", os.path.abspath("p.toml"), "--headless", "-u", "3"]
+    assert "--headless" not in locust_command(args, ["--worker"])
+    assert locust_command(args, ["--headless", "-t", "1s"]).count("--headless") == 1
+    web = cli.build_parser().parse_known_args(["load", "--profile", "p.toml", "--web", "--web-port", "8090"])
+    assert web[1] == ["--web-port", "8090"] and "--headless" not in locust_command(*web)
