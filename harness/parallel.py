@@ -5,8 +5,9 @@ hands that to the controller when it ends, and only the controller writes the re
 summary (a worker's would show its share as "not run").
 
 Against systems the workers share (a profile's), two scenarios run at the same time: emptying
-the systems (reset) or pinning their clock would change what the other one observes, so those
-capabilities are withdrawn there and the scenarios that need them are skipped, saying why. An
+the systems (reset), pinning their clock or injecting faults (a fault meant for one scenario's
+next request hits whichever request comes next) would change what the other one observes, so
+those capabilities are withdrawn there and the scenarios that need them are skipped, saying why. An
 embedded target (inprocess, local) is each worker's own and keeps them.
 """
 
@@ -20,7 +21,8 @@ import pytest
 from .catalogue import TaggedScenario
 
 SHARED_STATE = {"reset": "would empty the systems under the other workers' scenarios",
-                "clock": "would move the other workers' scenarios' time"}
+                "clock": "would move the other workers' scenarios' time",
+                "faults": "would make the systems misbehave under the other workers' scenarios"}
 _KEY = "kipu_harness"
 _WITHDRAWN = pytest.StashKey[dict]()
 

@@ -48,15 +48,19 @@ def test_a_workers_share_reaches_the_controller_whole():
     assert controller.scenarios == share.scenarios
 
 
+ALL = {"journal", "outbox", "reset", "clock", "faults"}
+
+
 @pytest.mark.parametrize("worker, shared, kept", [
-    (True, True, {"journal", "outbox"}),                    # a worker against a profile's systems
-    (True, False, {"journal", "outbox", "reset", "clock"}),  # its own embedded mocks
-    (False, True, {"journal", "outbox", "reset", "clock"}),  # no xdist: the run is alone
+    (True, True, {"journal", "outbox"}),  # a worker against a profile's systems
+    (True, False, ALL),                   # its own embedded mocks
+    (False, True, ALL),                   # no xdist: the run is alone
 ])
-def test_a_worker_against_shared_systems_gives_up_reset_and_clock(worker, shared, kept):
+def test_a_worker_against_shared_systems_gives_up_reset_clock_and_faults(worker, shared, kept):
     config = _worker() if worker else SimpleNamespace(stash=pytest.Stash())
-    target = SimpleNamespace(capabilities=frozenset({"journal", "outbox", "reset", "clock"}))
+    target = SimpleNamespace(capabilities=frozenset(ALL))
     withdraw_shared_state(config, target, shared=shared)
     assert target.capabilities == kept
-    assert ("other workers" in why_missing(config, "clock")) == ("clock" not in kept)
+    for capability in ("clock", "faults"):
+        assert ("other workers" in why_missing(config, capability)) == (capability not in kept)
     assert why_missing(config, "journal") == ""
