@@ -53,8 +53,10 @@ def create_claims(header: BillingUser, query: ClaimsQuery):
     context = ctx()
     with context.store.transaction() as tx:
         require_role(tx)
-        entries = [e for e in tx.all("attendance") if e["status"] == "submitted"
-                   and query.patient_id in (None, e["patient_id"])]
+        # One patient's treatments through the patient_id index: a biller's run per patient reads
+        # only that patient's, however long the Attendance Calendar grows.
+        held = tx.all("attendance") if query.patient_id is None else tx.find("attendance", patient_id=query.patient_id)
+        entries = [e for e in held if e["status"] == "submitted"]
         groups: dict[tuple, list[dict[str, Any]]] = {}
         for entry in entries:
             service = tx.get("rcm_service", entry["service_id"])
