@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import call, load
+from . import call, load, simulation
 
 TOKEN_ENV = "KIPU_HARNESS_CONTROL_TOKEN"  # `mocks up --control-token`'s default
 SECRET_ENV = "KIPU_HARNESS_EMR_SECRET"  # where a profile written by `mocks up` looks for a configured secret
@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     call.add_parser(commands)
     load.add_parser(commands)
+    simulation.add_parser(commands)
 
     run = commands.add_parser("run", allow_abbrev=False, help="run the conformance suite and write reports",
                               description="Run the conformance suite, print a per-requirement summary and write "
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             return run(args)
         if args.command in ("call", "load"):
             return call.call(args) if args.command == "call" else load.run(args, unknown)
-        return mocks_up(args)
+        return simulation.simulate(args) if args.command == "simulate" else mocks_up(args)
     except (ValueError, OSError) as exc:
         print(f"kipu-harness: error: {exc}", file=sys.stderr)
         return 2
@@ -233,7 +234,6 @@ def mocks_up(args: argparse.Namespace) -> int:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     from .plugin_manager import make_plugin_manager
     from .settings import IntegrationSettings, read_toml
-
     from kipu_harness.mocks import MockSuite
     from kipu_harness.mocks.emr.apiauth import EmrApiAuth
     from kipu_harness.mocks.serve import ServedSuite

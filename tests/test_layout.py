@@ -9,7 +9,7 @@ from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("harness", "mocks", "plugins", "scenarios", "tests", "bench", "load")
+SOURCES = ("harness", "mocks", "plugins", "scenarios", "simulation", "tests", "bench", "load")
 MAX_LINES = 400
 
 Graph = dict[str, dict[str, str]]  # module -> {imported module: where ("path:line")}
