@@ -45,10 +45,12 @@ def chart_set(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(heading, SVG) per chart."""
     daily = data.get("daily", [])
     days = [d["day"] for d in daily]
-    refused = data.get("charges", {}).get("refused", {})
+    refused = {reason.replace("_", " "): n for reason, n in data.get("charges", {}).get("refused", {}).items()}
     payers = data.get("claims", {}).get("by_payer", {})
     channels = data.get("messages", {}).get("by_channel", {})
-    latency = data.get("latency_ms", {})
+    # The operations that took the most time in all, at most eight: a chart of thirty is unreadable.
+    latency = dict(sorted(data.get("latency_ms", {}).items(), key=lambda kv: -kv[1].get("total", kv[1].get("median", 0)
+                                                                                           * kv[1].get("count", 1)))[:8])
     return [
         ("Census per day", charts.lines("census per day", days, [
             Series("census", tuple(d.get("census", 0) for d in daily))])),
@@ -64,14 +66,15 @@ def chart_set(data: dict[str, Any]) -> list[tuple[str, str]]:
             Series("rejected", tuple(p.get("rejected", 0) for p in payers.values()))])),
         ("Messages per channel", charts.bars("messages per channel", list(channels), [
             Series("messages", tuple(c.get("count", 0) for c in channels.values()))])),
-        ("Latency per operation (ms)", charts.bars("latency per operation", list(latency), [
+        ("Latency of the eight busiest operations (ms)", charts.bars("latency per operation", list(latency), [
             Series("median", tuple(l.get("median", 0) for l in latency.values())),
             Series("p90", tuple(l.get("p90", 0) for l in latency.values()))])),
     ]
 
 
 def render(data: dict[str, Any]) -> str:
-    return _ENV.get_template("simulation.html").render(data=data, figures=figures(data), charts=chart_set(data))
+    shown = [(label, f"{value:,}" if isinstance(value, int) else value) for label, value in figures(data)]
+    return _ENV.get_template("simulation.html").render(data=data, figures=shown, charts=chart_set(data))
 
 
 def write_html(data: dict[str, Any], directory: Path) -> Path:
