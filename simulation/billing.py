@@ -43,7 +43,7 @@ def document(sim: Simulation) -> None:
     if weekday in GROUP_DAYS[workload.group_sessions_per_week]:
         _session(sim, "group", facility.group, present)
     for stay in present:
-        if not sim.chance(workload.evaluations_per_week / 7):
+        if not sim.chance(workload.evaluations_per_week / 7, "care"):
             continue
         template = facility.unmatched if sim.mistake("charge_without_service") else facility.evaluation
         # Blank: the Konnector's rendering provider bills it, as on most claims; a provider chosen on
@@ -60,7 +60,7 @@ def _session(sim: Simulation, kind: str, template: int, roster: list[Stay]) -> N
     if not roster:
         return
     by_patient = {s.emr.id: s for s in roster}
-    attendance = [{"patient_id": s.emr.id, "present": sim.chance(sim.workload.attendance), "minutes": 60}
+    attendance = [{"patient_id": s.emr.id, "present": sim.chance(sim.workload.attendance, "care"), "minutes": 60}
                   for s in roster]
     if not any(row["present"] for row in attendance):
         return

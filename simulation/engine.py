@@ -52,6 +52,9 @@ def simulate(target: Any, workload: Workload, *, seed: int, days: int,
     try:
         sim.pin(7)
         sim.facility = configure(target, workload)
+        if not sim.can("payer"):
+            sim.recorder.notes.append(f"target {target.name} does not declare capability 'payer': the eligibility "
+                                      "outcomes are the payer's own, not the workload's mix")
         if sim.can("journal"):  # count from here: this simulation's messages only
             for system, control in target.controls.items():
                 entries = control.journal()

@@ -30,8 +30,8 @@ def arrive(sim: Simulation) -> None:
     """The day's new prospects (Step 1): in the CRM with their insurance and a Treatment Opportunity,
     or as pre-admitted patients entered in the EMR."""
     rec = sim.recorder
-    for _ in range(poisson(sim.rng, sim.workload.arrivals_per_day)):
-        stay = draw(len(sim.stays) + 1, sim.today, sim.rng, sim.fake, sim.workload, sim.facility)
+    for _ in range(poisson(sim.stream("arrivals"), sim.workload.arrivals_per_day)):
+        stay = draw(len(sim.stays) + 1, sim.today, sim.stream("people"), sim.fake, sim.workload, sim.facility)
         sim.stays.append(stay)
         rec.count("arrivals")
         if not stay.converts:
@@ -57,9 +57,10 @@ def open_census(sim: Simulation) -> None:
     """The patients already in treatment on the first day: entered and admitted in the EMR today,
     their admission dates back-dated into their stay."""
     for _ in range(sim.workload.opening_census):
-        stay = draw(len(sim.stays) + 1, sim.today, sim.rng, sim.fake, sim.workload, sim.facility, opening=True)
+        stay = draw(len(sim.stays) + 1, sim.today, sim.stream("people"), sim.fake, sim.workload, sim.facility,
+                     opening=True)
         sim.stays.append(stay)
-        into = sim.rng.randint(0, stay.length - 1)
+        into = sim.stream("people").randint(0, stay.length - 1)
         admitted = sim.today - dt.timedelta(days=into)
         stay.emr = sim.call("pre-admission", sim.emr.create_patient, **{**stay.person,
                                                                          "admission_date": admitted.isoformat()})
@@ -170,7 +171,7 @@ def insure(sim: Simulation, stay: Stay) -> None:
     status = result.get("status", "unknown")
     sim.recorder.eligibility[status] += 1
     if status in ("inactive", "not_found"):
-        policy = sim.fake.policy()
+        policy = sim.numbers.policy()
         holder = {"insurance_id": policy["insurance_id"]}
         if status == "inactive":
             holder["plan_name"] = policy["plan_name"]
@@ -191,14 +192,16 @@ def authorize(sim: Simulation, stay: Stay) -> None:
         stay.next_review = max(stay.admitted, sim.today) + dt.timedelta(days=workload.fix_after_days)
     else:
         stay.next_review = sim.today
-    stay.review_from = stay.admitted
+    # From the admission; for a patient already in treatment, the U/R period in force today.
+    periods = (sim.today - stay.admitted).days // workload.review_days if stay.opening else 0
+    stay.review_from = stay.admitted + dt.timedelta(days=periods * workload.review_days)
     if not stay.missing_ur:
         review_due(sim, stay)
     visits = math.ceil(stay.length / 7 * workload.evaluations_per_week) + 2
     sim.call("authorization", sim.rcm.save_authorization, stay.rcm_id, stay.episode_id,
              kind="standalone_authorizations", service=EVALUATION, start_date=stay.admitted.isoformat(),
              end_date=stay.discharge_on.isoformat(), units=visits, authorization_status="Authorized",
-             authorization_number=sim.fake.bothify("AUTH-######"), payer=facility.payer_ids[stay.payer])
+             authorization_number=sim.numbers.bothify("AUTH-######"), payer=facility.payer_ids[stay.payer])
 
 
 def review_due(sim: Simulation, stay: Stay) -> None:
@@ -215,12 +218,12 @@ def review_due(sim: Simulation, stay: Stay) -> None:
             return
         start = stay.review_from
         end = start + dt.timedelta(days=workload.review_days - 1)
-        pending = sim.chance(workload.review_pending)
+        pending = sim.chance(workload.review_pending, "reviews")
         status = "Pending" if pending else "Authorized"
         row = sim.call("review", sim.rcm.save_authorization, stay.rcm_id, stay.episode_id, service=stay.level,
                        start_date=start.isoformat(), end_date=end.isoformat(), units=workload.review_days,
                        authorization_status=status,
-                       authorization_number=None if pending else sim.fake.bothify("AUTH-######"),
+                       authorization_number=None if pending else sim.numbers.bothify("AUTH-######"),
                        um_follow_up_date=end.isoformat(), payer=sim.facility.payer_ids[stay.payer])
         if row is None:
             stay.next_review = None
@@ -228,7 +231,7 @@ def review_due(sim: Simulation, stay: Stay) -> None:
         sim.recorder.count("reviews_pending" if pending else "reviews_authorized")
         stay.reviews.append(Review(row["id"], start, end, status,
                                    sim.today + dt.timedelta(days=workload.review_pending_days) if pending else None,
-                                   pending and sim.chance(workload.review_denied)))
+                                   pending and sim.chance(workload.review_denied, "reviews")))
         stay.next_review, stay.review_from = end, end + DAY
 
 
@@ -238,7 +241,7 @@ def decide_reviews(sim: Simulation, stay: Stay) -> None:
         if review.status != "Pending" or review.decide_on is None or review.decide_on > sim.today:
             continue
         review.status = "Denied" if review.denied else "Authorized"
-        number = None if review.denied else sim.fake.bothify("AUTH-######")
+        number = None if review.denied else sim.numbers.bothify("AUTH-######")
         sim.call("review decision", sim.rcm.save_authorization, stay.rcm_id, stay.episode_id, review_id=review.id,
                  authorization_status=review.status, authorization_number=number)
         sim.recorder.count("reviews_denied" if review.denied else "reviews_authorized_after_pending")

@@ -15,7 +15,7 @@ SHOWN = 3  # examples named in a failed check's detail
 
 
 def _check(name: str, count: int, problems: list[str], ok: str) -> dict[str, Any]:
-    detail = ok if not problems else f"{len(problems)} of {count}: " + "; ".join(problems[:SHOWN]) + (
+    detail = ok if not problems else f"{len(problems):,} of {count:,}: " + "; ".join(problems[:SHOWN]) + (
         f"; and {len(problems) - SHOWN} more" if len(problems) > SHOWN else "")
     return {"name": name, "passed": not problems, "detail": detail, "count": count}
 
@@ -43,8 +43,8 @@ def reconcile(sim: Simulation) -> dict[str, Any]:
     failed = sim.recorder.failed
     refused = sum(e["count"] for e in failed.values())
     checks.append({"name": "every workflow operation was accepted by its system", "passed": not failed,
-                   "count": calls, "detail": f"{calls} operations, none refused" if not failed else
-                   f"{refused} of {calls} refused or missing: " + "; ".join(
+                   "count": calls, "detail": f"{calls:,} operations, none refused" if not failed else
+                   f"{refused:,} of {calls:,} refused or missing: " + "; ".join(
                        f"{op} {e['count']}x (first: {e['first']})" for op, e in sorted(failed.items()))})
     return {"passed": all(c["passed"] for c in checks), "checks": checks, "notes": notes}
 
@@ -103,15 +103,15 @@ def _people(sim: Simulation) -> list[dict[str, Any]]:
     numbers = ", ".join(f"{k} {v}" for k, v in census.items())
     return [
         _check("every EMR admission is an Admitted RCM patient with its treatment episode", counts["admissions"],
-               admitted, f"{counts['admissions']} admissions, each in the RCM"),
+               admitted, f"{counts['admissions']:,} admissions, each in the RCM"),
         _check("no EMR patient or CRM prospect has two RCM patients, no stay two episodes",
                counts["admissions"] + counts["prospects"], duplicates, "none duplicated"),
         _check("every EMR discharge reached the RCM's episode", counts["discharges"], discharged,
-               f"{counts['discharges']} discharges, each in the RCM"),
+               f"{counts['discharges']:,} discharges, each in the RCM"),
         {"name": "the census agrees: EMR, RCM and the simulation", "passed": len(set(census.values())) == 1,
          "count": census["simulation"], "detail": f"in care: {numbers}"},
         _check("the EMR mirrors each episode's insurance and U/R as the RCM holds them", counts["mirrored"],
-               mirrored, f"{counts['mirrored']} patients, insurance and U/R alike"),
+               mirrored, f"{counts['mirrored']:,} patients, insurance and U/R alike"),
     ]
 
 
@@ -166,9 +166,9 @@ def _billing(sim: Simulation) -> list[dict[str, Any]]:
             accounted.append(f"charge {charge.id} was never transmitted ({item['status']})")
     return [
         _check("every charge is on a claim, or was refused or blocked with a reason", len(sim.charges), accounted,
-               f"{len(sim.charges)} charges accounted for"),
+               f"{len(sim.charges):,} charges accounted for"),
         _check("no charge is on two claims; every payer claim has its 999 and 277CA", claims, twice,
-               f"{claims} claims and statements"),
+               f"{claims:,} claims and statements"),
     ]
 
 

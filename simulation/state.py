@@ -37,8 +37,11 @@ class Charge:
 class Simulation:
     def __init__(self, target: Any, workload: Workload, seed: int, days: int):
         self.target, self.workload, self.seed, self.days = target, workload, seed, days
-        self.rng = random.Random(seed)
-        self.fake = faker_for(seed)
+        # A stream of draws for each purpose, so that one changes nothing of the others: the same
+        # seed brings the same people whatever the mistake rates or the U/R outcomes.
+        self.streams: dict[str, random.Random] = {}
+        self.fake = faker_for(seed)  # the people
+        self.numbers = faker_for(f"{seed}/numbers")  # authorization numbers, corrected policies
         self.recorder = Recorder()
         self.facility: Facility | None = None
         self.stays: list[Stay] = []
@@ -79,12 +82,18 @@ class Simulation:
     def census(self) -> int:
         return sum(1 for s in self.stays if s.in_care)
 
-    def chance(self, share: float) -> bool:
-        return self.rng.random() < share
+    def stream(self, purpose: str) -> random.Random:
+        """The draws for ``purpose`` (people, arrivals, reviews, care, mistakes), seeded from the seed."""
+        if purpose not in self.streams:
+            self.streams[purpose] = random.Random(f"{self.seed}/{purpose}")
+        return self.streams[purpose]
+
+    def chance(self, share: float, purpose: str) -> bool:
+        return self.stream(purpose).random() < share
 
     def mistake(self, kind: str) -> bool:
         """Whether this one slips (at the workload's rate); counted when it does."""
-        if self.rng.random() < self.workload.mistake(kind):
+        if self.stream("mistakes").random() < self.workload.mistake(kind):
             self.recorder.mistakes[kind] += 1
             return True
         return False

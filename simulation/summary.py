@@ -59,6 +59,7 @@ def lines(result: dict[str, Any]) -> list[str]:
         + " (median)")
     for operation, failure in result["operations_refused"].items():
         out.append(f"  refused      {operation}: {failure['count']}x, first: {failure['first']}")
+    out += [f"  note         {note}" for note in result.get("notes", ())]
     reconciliation = result["reconciliation"]
     out.append(f"reconciliation: {'PASS' if reconciliation['passed'] else 'FAIL'}")
     for check in reconciliation["checks"]:

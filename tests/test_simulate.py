@@ -91,6 +91,16 @@ def test_the_same_seed_gives_the_same_results_and_another_seed_others(small, fir
     assert other["seed"] == 2 and other["daily"] != first["daily"]
 
 
+def test_other_mistake_rates_bring_the_same_people(small, first, tmp_path):
+    careful = tmp_path / "careful.toml"
+    careful.write_text(SMALL.split("[mistakes]")[0] + "[mistakes]\n" + "".join(
+        f"{kind} = 0\n" for kind in workload.MISTAKES))
+    result = simulate(careful)
+    assert result["reconciliation"]["passed"] and not any(result["mistakes"].values())
+    assert [d["arrivals"] for d in result["daily"]] == [d["arrivals"] for d in first["daily"]]
+    assert result["people"]["arrivals"] == first["people"]["arrivals"]
+
+
 def test_a_broken_integration_fails_the_reconciliation_and_the_command_exits_1(small, tmp_path, monkeypatch, capsys):
     broken = functools.partial(plugin_manager.make_plugin_manager, blocked=["kipu_harness.plugins.integration"])
     monkeypatch.setattr(plugin_manager, "make_plugin_manager", broken)  # what build_target makes the mocks with
