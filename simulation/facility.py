@@ -150,9 +150,15 @@ def draw(key: int, today: dt.date, rng: random.Random, fake: Any, workload: Work
          *, opening: bool = False) -> Stay:
     """A person arriving ``today``, and everything chance decides about their stay, in a fixed order
     of draws (same seed, same people)."""
-    level = rng.choices(workload.levels_of_care, [lc.share for lc in workload.levels_of_care])[0]
-    low, mode, high = level.stay_days
-    length = max(1, round(rng.triangular(low, high, mode)))
+    longest = max(lc.stay_days[2] for lc in workload.levels_of_care)
+    while True:
+        level = rng.choices(workload.levels_of_care, [lc.share for lc in workload.levels_of_care])[0]
+        low, mode, high = level.stay_days
+        length = max(1, round(rng.triangular(low, high, mode)))
+        # Who is in treatment on a given day is biased to long stays (a stay of 40 days is there
+        # eight times as often as one of 5): the opening census is drawn so.
+        if not opening or rng.random() < length / longest:
+            break
     person = demographics(fake, admission_date=None)
     person["dob"] = (workload.start - dt.timedelta(days=rng.randint(18 * 365, 70 * 365))).isoformat()
     payer = _pick(rng, workload.payers)
