@@ -111,6 +111,8 @@ def test_locust_runs_every_role_standalone_and_distributed_with_no_failure(mocks
                            timeout=40)
     assert alone.returncode == 0, alone.stderr[-3000:]
     assert "answers" in alone.stdout and "mix: intake_coordinator 1, clinician 1" in alone.stderr
+    # The drivers' imports (requests among them) come after gevent's monkey-patching: no warning of it.
+    assert "MonkeyPatchWarning" not in alone.stderr and "Traceback" not in alone.stderr
     check_run(tmp_path / "alone")
 
     port = free_port()
