@@ -8,6 +8,7 @@ import functools
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,22 @@ def test_a_target_without_the_clock_is_refused_in_one_line():
     target = Target(name="remote (vendor)", crm=None, emr=None, rcm=None, capabilities=frozenset({"journal"}))
     with pytest.raises(ValueError, match="^target remote \\(vendor\\) does not declare capability 'clock'"):
         engine.simulate(target, workload.load(), seed=1, days=1)
+
+
+def test_the_default_workload_says_what_each_key_is_and_the_readme_shows_it_as_it_is():
+    text = workload.DEFAULT.read_text()
+    table, bare = "", []
+    for line in text.splitlines():
+        if line.startswith("["):
+            table = line.split("]")[0].strip("[")
+        elif "=" in line and not line.lstrip().startswith("#") and "#" not in line:
+            if not (table in workload.MIXES or table.startswith("levels_of_care.")):  # a mix's weights
+                bare.append(line)
+    assert not bare, f"keys without a comment: {bare}"
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Simulate a facility", 1)[1].split("\n## ", 1)[0]
+    assert f"```toml\n{text}```" in section, "the README's copy of simulation/workload.toml differs from the file"
+    assert tomllib.loads(text)["start"].isoformat() == "2026-03-02"
 
 
 def test_the_command_end_to_end(small, tmp_path):
