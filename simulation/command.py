@@ -40,7 +40,7 @@ def add_parser(commands: Any) -> None:
 def simulate(args: argparse.Namespace) -> int:
     from kipu_harness.progress import progress_bar
 
-    from . import engine, results, summary, workload
+    from . import engine, page, results, summary, workload
 
     chosen = workload.load(args.workload)  # a wrong key or value: one line, before anything starts
     target = engine.build_target(args.profile)
@@ -51,6 +51,7 @@ def simulate(args: argparse.Namespace) -> int:
     finally:
         target.close()
     path = results.write(result, Path(args.reports))
+    shown = page.write_html(result, path.parent)  # the charts, from the JSON alone
     print("\n".join(summary.lines(result)))
-    print(f"results: {path}")
+    print(f"results: {path}, {shown.name} (open it in a browser)")
     return 0 if result["reconciliation"]["passed"] else 1

@@ -167,7 +167,9 @@ def test_the_command_end_to_end(small, tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "simulated 2 days of a 12-bed facility (seed 3" in done.stdout and "reconciliation: PASS" in done.stdout
-    assert done.stdout.rstrip().endswith(f"results: {tmp_path / 'simulation' / 'simulation.json'}")
+    assert done.stdout.rstrip().endswith(
+        f"results: {tmp_path / 'simulation' / 'simulation.json'}, index.html (open it in a browser)")
+    assert "reconciled" in (tmp_path / "simulation" / "index.html").read_text()
     assert done.stderr == ""  # no progress bar off a terminal
     written = json.loads((tmp_path / "simulation" / "simulation.json").read_text())
     assert KEYS <= set(written) and written["seed"] == 3 and written["days"] == 2
