@@ -54,9 +54,8 @@ def lines(result: dict[str, Any]) -> list[str]:
     out.append("  messages     " + (", ".join(f"{c} {_n(v['count'])}" for c, v in channels.items()) if channels
                                    else result["messages"].get("note", "none")))
     latency = result["latency_ms"]
-    out.append("  latency ms   " + ", ".join(
-        f"{op} {latency[op]['median']}" for op in ("admission", "eligibility", "transmit", "claim") if op in latency)
-        + " (median)")
+    medians = [f"{op} {latency[op]['median']}" for op in ("admission", "eligibility", "transmit", "claim") if op in latency]
+    out.append("  latency ms   " + (", ".join(medians) + " (median)" if medians else "none"))
     for operation, failure in result["operations_refused"].items():
         out.append(f"  refused      {operation}: {failure['count']}x, first: {failure['first']}")
     out += [f"  note         {note}" for note in result.get("notes", ())]
