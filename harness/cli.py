@@ -140,16 +140,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--target remote needs a profile: --profile FILE")
     plugins = _check_plugins(args.pytest_args)
     if args.profile:
-        from .target import Profile, check_systems, make_drivers, preflight_error, preflight_lines
+        from .target import checked_profile
 
-        profile = Profile.load(args.profile)  # a broken profile is a one-line error here, not a traceback later
-        make_drivers(profile, plugins())  # every driver it names exists and offers the whole contract
-        results = check_systems(profile)
-        print(f"systems of profile {profile.name}:")
-        print("\n".join(preflight_lines(results)), flush=True)
-        problem = preflight_error(results)
-        if problem:
-            raise ValueError(problem)
+        checked_profile(args.profile, plugins())  # one-line errors here, not tracebacks later
     if args.target:
         from .plugin_manager import make_plugin_manager
         from .target import collect_targets

@@ -324,3 +324,19 @@ def preflight_error(results: list[tuple[str, str, str | None]]) -> str | None:
     one = len(down) == 1
     return (f"the profile's {', '.join(down)} {'does' if one else 'do'} not answer; "
             f"start {'it' if one else 'them'} or fix {'its url' if one else 'their urls'}")
+
+
+def checked_profile(path: str, pm: Any, *, preflight: bool = True) -> "Profile":
+    """A profile a command is about to use: loaded (a broken one is a ValueError, one line), every
+    driver it names made (each exists and offers the whole contract), and, with ``preflight``,
+    each system asked whether it answers (one printed line per system; one that does not: ValueError)."""
+    profile = Profile.load(path)
+    make_drivers(profile, pm)
+    if preflight:
+        results = check_systems(profile)
+        print(f"systems of profile {profile.name}:")
+        print("\n".join(preflight_lines(results)), flush=True)
+        problem = preflight_error(results)
+        if problem:
+            raise ValueError(problem)
+    return profile

@@ -82,16 +82,8 @@ def locust_command(args: argparse.Namespace, locust_args: list[str]) -> list[str
 def _check_profile(path: str, preflight: bool) -> None:
     """Its drivers exist and offer the contract; on a master or a standalone run, each system answers."""
     from kipu_harness.plugin_manager import make_plugin_manager
-    from kipu_harness.target import Profile, check_systems, make_drivers, preflight_error, preflight_lines
+    from kipu_harness.target import checked_profile
 
     if not Path(path).is_file():
         raise ValueError(f"{path} does not exist")
-    profile = Profile.load(path)
-    make_drivers(profile, make_plugin_manager())
-    if preflight:
-        results = check_systems(profile)
-        print(f"systems of profile {profile.name}:")
-        print("\n".join(preflight_lines(results)), flush=True)
-        problem = preflight_error(results)
-        if problem:
-            raise ValueError(problem)
+    checked_profile(path, make_plugin_manager(), preflight=preflight)
