@@ -363,9 +363,12 @@ class MockControl:
     def reset(self) -> None:
         _ok(self.http.request("POST", "/_mock/reset"))
 
-    def journal(self, channel: str | None = None, after: int | None = None) -> list[dict[str, Any]]:
-        """The journal, oldest first; ``after``: only entries with a greater id."""
-        params = {"channel": channel, "after": after} if channel or after else None
+    def journal(self, channel: str | None = None, after: int | None = None,
+                bodies: bool = True) -> list[dict[str, Any]]:
+        """The journal, oldest first; ``after``: only entries with a greater id; ``bodies=False``:
+        the entries without their bodies (to count them)."""
+        params = {"channel": channel, "after": after, "bodies": None if bodies else "false"}
+        params = {k: v for k, v in params.items() if v is not None} or None
         return _ok(self.http.request("GET", "/_mock/journal", params=params))["entries"]
 
     def now(self) -> dt.datetime:

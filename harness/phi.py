@@ -24,6 +24,7 @@ X12 (whose element separator is usually ``*``) ``XXXXX6789``, so a masked messag
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -49,6 +50,7 @@ _SEPARATOR = re.compile(r"[^\w\s]")
 _LINE_END = re.compile(r'[\r\n"]|\\[rn]')
 
 
+@functools.lru_cache(maxsize=4096)  # a journal's keys repeat: the same few hundred names, thousands of times
 def is_ssn_key(key: str) -> bool:
     """Does a field of this name hold an SSN? ``ssn``, ``subscriber_SSN``, ``SocialSecurityNumber``..."""
     return bool(_KEY_WORDS.search(re.sub(r"[^a-z]", "", key.lower())))
@@ -187,20 +189,23 @@ def _mask_ss_identifier(repetition: str, comp: str) -> str:
 def _mask_x12(text: str) -> str:
     element = text[3] if len(text) > 3 else "*"
     terminator = text[105] if len(text) > 105 and not text[105].isalnum() else "~"
-    segments = text.split(terminator)
-    for i, segment in enumerate(segments):
-        parts = segment.split(element)
-        tag = parts[0].strip()
-        if tag == "REF" and len(parts) > 2 and parts[1] == "SY":
-            parts[2] = mask(parts[2], x12=True)
-        elif tag == "NM1" and len(parts) > 9 and parts[8] == "34":
-            parts[9] = mask(parts[9], x12=True)
-        else:
-            continue
-        segments[i] = element.join(parts)
-    text = terminator.join(segments)
+    # Only REF*SY and NM1*..*34 hold an SSN: a text with neither is not split (most 837s, 999s).
+    if f"REF{element}SY{element}" in text or f"{element}34{element}" in text:
+        text = terminator.join(_mask_x12_segment(s, element) for s in text.split(terminator))
     # Grouped spellings only: a bare nine-digit number in X12 is a control number.
     return _LOOSE.sub(lambda m: mask(m.group(0), x12=element == "*") if m.group(2) else m.group(0), text)
+
+
+def _mask_x12_segment(segment: str, element: str) -> str:
+    parts = segment.split(element)
+    tag = parts[0].strip()
+    if tag == "REF" and len(parts) > 2 and parts[1] == "SY":
+        parts[2] = mask(parts[2], x12=True)
+    elif tag == "NM1" and len(parts) > 9 and parts[8] == "34":
+        parts[9] = mask(parts[9], x12=True)
+    else:
+        return segment
+    return element.join(parts)
 
 
 def mask_data(value: Any) -> Any:

@@ -16,7 +16,6 @@ so the same seed gives the same stores; on the API path they are random.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
@@ -29,6 +28,7 @@ from .census_people import Admission, Prospect
 from .crm.schemas import OpportunityIn
 from .crm.schemas import ProspectIn as CrmProspect
 from .common.schemas import ssn_digits
+from .common.store import PUT, dump
 from .emr.diagnoses import icd10_billable
 from .emr.mirror import days_of_week, managed, primary_company, self_fields, _replace
 from .emr.mirror_schemas import RcmInsurances, RcmReviews
@@ -119,8 +119,7 @@ class _Buffer:
 
     def flush(self) -> None:
         rows = [(kind, i, d) for kind, docs in self._docs.items() for i, d in docs.items()]
-        self._tx._conn.executemany("INSERT OR REPLACE INTO records (kind, id, doc) VALUES (?, ?, ?)",
-                                   [(k, i, json.dumps(d, sort_keys=True)) for k, i, d in rows if d is not None])
+        self._tx._conn.executemany(PUT, [(k, i, dump(d)) for k, i, d in rows if d is not None])
         self._tx._conn.executemany("DELETE FROM records WHERE kind = ? AND id = ?",
                                    [(k, i) for k, i, d in rows if d is None])
         self._docs.clear()

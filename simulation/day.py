@@ -70,7 +70,7 @@ def count_messages(sim: Simulation) -> None:
         return
     total = 0
     for system, control in sim.target.controls.items():
-        entries = control.journal(after=sim.journal_marks.get(system))
+        entries = control.journal(after=sim.journal_marks.get(system), bodies=False)
         if entries:
             sim.journal_marks[system] = entries[-1]["id"]
         for entry in entries:

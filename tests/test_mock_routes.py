@@ -144,6 +144,13 @@ def test_the_journal_records_calls_but_not_control_calls(mocks):
     # The webhook the CRM sent is in the RCM's journal, not the CRM's.
     assert [e["summary"] for e in journal(mocks, "rcm")] == ["POST /rcm/prospects -> 201"]
     assert [e["summary"] for e in mocks.rcm.get("/_mock/journal?channel=hl7").get_json()["entries"]] == []
+    # bodies=false: the same entries, to count them, without the messages; after: only the newer.
+    bare = mocks.crm.get("/_mock/journal?bodies=false").get_json()["entries"]
+    assert bare == [{k: v for k, v in e.items() if k != "body"} for e in entries]
+    newer = mocks.crm.get(f"/_mock/journal?bodies=false&after={entries[0]['id']}").get_json()["entries"]
+    assert [e["summary"] for e in newer] == ["GET /crm/prospects/42 -> 404"]
+    refused = mocks.crm.get("/_mock/journal?bodies=maybe")
+    assert refused.status_code == 422 and "bodies" in refused.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("system", SYSTEMS)

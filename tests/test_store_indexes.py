@@ -3,7 +3,9 @@ index of an INDEXED field, and finds exactly what a scan with Python's == finds.
 
 from __future__ import annotations
 
-from kipu_harness.mocks.common.store import INDEXED, Store
+import sqlite3
+
+from kipu_harness.mocks.common.store import INDEXED, SCHEMA, Store
 
 
 def plan(store: Store, sql: str, *args) -> str:
@@ -63,7 +65,7 @@ def test_a_database_made_before_the_counts_is_counted_on_open(tmp_path):
     with store.transaction() as tx:
         for n in range(3):
             tx.insert("patient", {"n": n})
-    store._conn.executescript("DROP TRIGGER records_counted; DROP TRIGGER records_uncounted; DROP TABLE counts;")
+    store._conn.executescript("DROP TRIGGER records_inserted; DROP TRIGGER records_uncounted; DROP TABLE counts;")
     store.close()
     with Store(tmp_path / "emr.db").read() as tx:
         assert tx.count("patient") == 3
@@ -102,3 +104,21 @@ def test_the_pending_deliveries_are_read_through_their_partial_index(tmp_path):
     assert earliest is None
     for sql in statements:
         assert "USING INDEX outbox_pending" in plan(store, sql), sql
+
+
+def test_a_database_with_the_first_releases_count_trigger_counts_each_record_once(tmp_path):
+    old = sqlite3.connect(tmp_path / "rcm.db", isolation_level=None)
+    old.executescript(SCHEMA + """
+        CREATE TABLE counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
+        CREATE TRIGGER records_counted BEFORE INSERT ON records
+            WHEN NOT EXISTS (SELECT 1 FROM records WHERE kind = NEW.kind AND id = NEW.id)
+            BEGIN INSERT INTO counts (kind, n) VALUES (NEW.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1; END;
+        INSERT INTO records VALUES ('patient', 1, '{"id": 1}');""")
+    old.close()
+    store = Store(tmp_path / "rcm.db")
+    with store.transaction() as tx:
+        tx.put("patient", {"id": 1, "name": "again"})  # an update: no new record
+        tx.insert("patient", {"name": "new"})
+        assert tx.count("patient") == 2 and tx.get("patient", 1)["name"] == "again"
+    triggers = {name for (name,) in store._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert "records_counted" not in triggers and "records_inserted" in triggers
