@@ -46,7 +46,7 @@ def _options(parser: Any) -> None:
     parser.add_argument("--kipu-workload", metavar="FILE", default=os.environ.get(WORKLOAD_ENV, ""),
                         include_in_web_ui=False,
                         help=f"TOML whose [load] table sets the mix of roles (default ${WORKLOAD_ENV}; without "
-                             "one: intake_coordinator 3, clinician 3, utilization_reviewer 2, biller 2)")
+                             "one: the [load] table of kipu-harness simulate's default workload.toml)")
 
 
 def settings(profile_path: str, workload_path: str) -> tuple[Any, Workload, Any]:

@@ -2,21 +2,23 @@
 and what they use on the deployment.
 
 It is read from the ``[load]`` table of a workload TOML file: the simulation's workload file may
-carry one beside its own tables (the simulation's default ``workload.toml``, when it has one, is
-what a run without a file uses), or a file may hold only this; ``load`` reads no other table.
-Every key is optional; without a file the defaults below hold::
+carry one beside its own tables, or a file may hold only this; ``load`` reads no other table (and
+``simulate`` nothing of this one). Without a file, the ``[load]`` table of the simulation's default
+``workload.toml`` holds (:func:`simulation_workload`). Every key is optional; one left out has the
+value of that table, which is also :class:`Workload`'s default (tests/test_load.py keeps this copy
+the file's own)::
 
-    [load]
-    intake_coordinator = 3     # weights: the share of Locust's users that play each role
-    clinician = 3
-    utilization_reviewer = 2
-    biller = 2
-    think = [0.5, 2.0]         # seconds a user waits between two tasks (at random in this range)
-    stay_days = 3              # days of care a clinician documents, and a biller bills, per patient
-    billing_user = "biller"    # the user named on billing actions (it needs the billing role)
-    payer = "Aetna"            # the RCM payer the reviewers insure patients with; added if missing
-    payer_id = "60054"         #   ... with this payer ID and phone when it is added
-    payer_phone = "800-872-3862"
+    [load]                      # `kipu-harness load`: Locust users playing the facility's people on a deployment
+    intake_coordinator = 3      # weight of the intake coordinators: their share of Locust's users (0: none)
+    clinician = 3               # weight of the clinicians (group sessions, evaluations, discharges)
+    utilization_reviewer = 2    # weight of the utilization reviewers (insurance, eligibility, U/R)
+    biller = 2                  # weight of the billers (charges transmitted, claims); at least one weight above 0
+    think = [0.5, 2.0]          # seconds a user waits between two tasks, at random in this range
+    stay_days = 3               # days a clinician documents, and a biller bills, per patient (1 to 28)
+    billing_user = "biller"     # the user on billing actions (X-Kipu-User; needs the billing role)
+    payer = "Aetna"             # the RCM payer reviewers insure patients with; added to the payer list if missing
+    payer_id = "60054"          # the payer ID it is added with
+    payer_phone = "800-872-3862"  # the phone number it is added with
 
 A weight of 0 leaves a role out; at least one must be above 0. An unknown key or a value of the
 wrong kind is a one-line ValueError naming the file and the key.
@@ -51,7 +53,7 @@ KEYS = (*ROLES, "think", "stay_days", *_TEXT_KEYS)
 
 def simulation_workload() -> Path | None:
     """The simulation's own workload file (``kipu-harness simulate``'s default) when it has a ``[load]``
-    table: then that table, not the defaults above, is what a run without a workload file uses."""
+    table, as the installed one does: that table is what a run without a workload file uses."""
     import importlib.util
     import tomllib
 

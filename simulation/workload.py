@@ -74,7 +74,8 @@ class Workload:
 
 def load(path: str | Path | None = None) -> Workload:
     """The default workload, with ``path``'s values over it (None: the default alone)."""
-    table = tomllib.loads(DEFAULT.read_text())
+    # The default file's [load] table is `kipu-harness load`'s: not the simulation's, nor in its results.
+    table = {k: v for k, v in tomllib.loads(DEFAULT.read_text()).items() if k not in IGNORED}
     source = "default"
     if path is not None:
         source = str(path)

@@ -16,17 +16,22 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from kipu_harness import cli
 from kipu_harness.contract import NotOffered, Refusal
+from kipu_harness.load import workload as load_workload_module
 from kipu_harness.load.command import locust_command
 from kipu_harness.load.operations import Failed, Operations
 from kipu_harness.load.roles import ROLE_OPERATIONS
-from kipu_harness.load.workload import DEFAULT_WEIGHTS, Workload, load_workload
+from kipu_harness.load.workload import DEFAULT_WEIGHTS, KEYS, Workload, load_workload, simulation_workload
+from kipu_harness.simulation import workload as simulation
 
 # Found, never imported here: importing Locust monkey-patches this process (gevent) for good.
 LOCUST = importlib.util.find_spec("locust") is not None
@@ -145,15 +150,37 @@ def test_locust_runs_every_role_standalone_and_distributed_with_no_failure(mocks
 
 # -- the workload ------------------------------------------------------------------------------------
 
-def test_the_workload_defaults_and_a_load_table_beside_other_tables(tmp_path):
-    assert load_workload(None) == Workload() and Workload().weights == DEFAULT_WEIGHTS
-    mixed = tmp_path / "simulation.toml"
-    mixed.write_text('beds = 60\n[arrivals]\nper_day = 3.0\n[load]\nclinician = 0\nbiller = 5\nthink = [0, 1]\n'
-                     'billing_user = "pat"\n')
-    workload = load_workload(mixed)
+def test_without_a_file_load_reads_the_default_workload_files_load_table_with_the_documented_values():
+    assert simulation_workload() == simulation.DEFAULT
+    text = simulation.DEFAULT.read_text()
+    table = tomllib.loads(text)["load"]
+    assert set(table) == set(KEYS)  # every key written out in the file, none left to the code
+    workload = load_workload(None)
+    assert workload.path == simulation.DEFAULT and workload == Workload(path=simulation.DEFAULT)
+    assert workload.weights == DEFAULT_WEIGHTS == {"intake_coordinator": 3, "clinician": 3, "utilization_reviewer": 2,
+                                                   "biller": 2}
+    assert (workload.think, workload.stay_days, workload.billing_user) == ((0.5, 2.0), 3, "biller")
+    assert (workload.payer, workload.payer_id, workload.payer_phone) == ("Aetna", "60054", "800-872-3862")
+    # The docstring and the README's Locust section show that table as the file has it.
+    shown = text[text.index("\n[load]") + 1:]
+    assert textwrap.indent(shown, "    ") in load_workload_module.__doc__, "load/workload.py's copy differs"
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Load on a deployment with Locust", 1)[1].split("\n## ", 1)[0]
+    assert f"```toml\n{shown}```" in section, "the README's copy of the [load] table differs from the file"
+
+
+def test_one_file_with_the_simulations_tables_and_a_load_table_serves_both_commands(tmp_path):
+    both = tmp_path / "facility.toml"
+    both.write_text('beds = 20\nopening_census = 5\n[arrivals]\nper_day = 1.5\n[insurance.payers]\nCigna = 1\n'
+                    '[load]\nclinician = 0\nbiller = 5\nthink = [0, 1]\nbilling_user = "pat"\n')
+    facility = simulation.load(both)
+    assert (facility.beds, facility.opening_census, facility.arrivals_per_day) == (20, 5, 1.5)
+    assert facility.payers == (("Cigna", 1.0),) and facility.conversion == simulation.load().conversion
+    assert "load" not in facility.as_json()
+    workload = load_workload(both)
     assert workload.weights == {**DEFAULT_WEIGHTS, "clinician": 0, "biller": 5}
     assert (workload.think, workload.billing_user, workload.stay_days) == ((0.0, 1.0), "pat", 3)
-    assert load_workload(tmp_path / "simulation.toml").path == mixed
+    assert workload.path == both and load_workload(str(both)) == workload
 
 
 @pytest.mark.parametrize("table, wrong", [

@@ -161,6 +161,20 @@ def test_the_default_workload_says_what_each_key_is_and_the_readme_shows_it_as_i
     assert tomllib.loads(text)["start"].isoformat() == "2026-03-02"
 
 
+def test_the_default_file_given_as_the_workload_simulates_with_its_load_table_left_to_load(tmp_path, capsys):
+    # The default file carries `kipu-harness load`'s [load] table too: simulate takes it as a --workload
+    # FILE all the same, and neither it nor its results hold anything of that table.
+    assert "load" in tomllib.loads(workload.DEFAULT.read_text())
+    given = workload.load(workload.DEFAULT)
+    assert given.table == workload.load().table and "load" not in given.table
+    assert main(["simulate", "--days", "1", "--workload", str(workload.DEFAULT), "--reports", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "simulated 1 days of a 60-bed facility (seed 1" in out and "reconciliation: PASS" in out, out
+    written = json.loads((tmp_path / "simulation" / "simulation.json").read_text())
+    assert written["workload"] == {"source": str(workload.DEFAULT), **workload.load().as_json()}
+    assert written["daily"][0]["census"] >= 48  # the default's opening census, admitted on the first day
+
+
 def test_the_command_end_to_end(small, tmp_path):
     done = subprocess.run([sys.executable, "-m", "kipu_harness.cli", "simulate", "--days", "2", "--seed", "3",
                            "--workload", str(small), "--reports", str(tmp_path)], capture_output=True, text=True,
