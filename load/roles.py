@@ -38,11 +38,6 @@ from kipu_harness.synthetic import demographics
 from .operations import Operations, check, size
 from .workload import Workload
 
-ADMITTED_ON = dt.date(2026, 3, 2)  # every stay starts here; its U/R authorizes it through the month
-AUTHORIZED_UNTIL = dt.date(2026, 3, 31)
-LEVEL_OF_CARE, PER_DIEM = "Residential", "Residential Day"  # the default facility's per diem group session
-THERAPY = "Individual Therapy 60"  # an evaluation billed as an ancillary service (standalone authorization)
-GROUP = "Group Therapy"  # a group session the clinician documents
 ADMITTING_CODE, CODES = "F10.20", ("F11.20", "F32.9", "F41.1", "F43.10", "F12.20")
 REVIEWER = "reviewer"
 _numbers = itertools.count(1)
@@ -69,14 +64,15 @@ class Case:
 
 
 class Shared:
-    """What the users of one Locust process share: the patients handed on, and the facility's IDs
-    (the payer, the billable templates) that are looked up once."""
+    """What the users of one Locust process share: the patients handed on, and what the facility has
+    (the payer's ID, the billable templates, the levels of care) that is looked up once."""
 
     def __init__(self, size: int = 500):
         self.admitted: deque[Case] = deque(maxlen=size)  # by intake coordinators
         self.authorized: deque[Case] = deque(maxlen=size)  # by utilization reviewers
         self.payer_id: int | None = None
         self.templates: dict[str, int] = {}
+        self.levels: set[str] = set()  # the RCM's levels of care (its services with a level of care ID)
         self.lock = threading.Lock()  # a gevent lock under Locust's monkey-patching
 
 
@@ -98,7 +94,7 @@ class Role:
 
     def admit_in_emr(self) -> Case:
         """A patient entered in the EMR with everything an admission needs, sent to the RCM."""
-        data = demographics(self.fake, admission_date=ADMITTED_ON.isoformat())
+        data = demographics(self.fake, admission_date=self.workload.admitted_on.isoformat())
         patient = self.ops("EMR", "create patient", self.emr.create_patient, **data)
         patient = self.ops("EMR", "add diagnosis", self.emr.add_diagnosis, patient, ADMITTING_CODE)
         return self.send_to_rcm(patient)
@@ -116,18 +112,19 @@ class Role:
         policy = self.fake.policy()
         holder = {"relationship": "Self", "insurance_id": policy["insurance_id"], "plan_name": policy["plan_name"]}
         made = self.ops("RCM", "add insurance", self.rcm.save_insurance, case.rcm_id, case.episode_id,
-                        priority="primary", payer=self.payer(), effective_date="2026-01-01", policy_holder=holder)
+                        priority="primary", payer=self.payer(),
+                        effective_date=self.workload.insurance_effective_date.isoformat(), policy_holder=holder)
         return made["id"]
 
     def authorize(self, case: Case) -> None:
-        ids, number = (case.rcm_id, case.episode_id), next(_numbers)
-        period = {"start_date": ADMITTED_ON.isoformat(), "end_date": AUTHORIZED_UNTIL.isoformat(),
+        ids, number, w = (case.rcm_id, case.episode_id), next(_numbers), self.workload
+        period = {"start_date": w.admitted_on.isoformat(), "end_date": w.authorized_until.isoformat(),
                   "authorization_status": "Authorized"}
-        self.ops("RCM", "add U/R", self.rcm.save_authorization, *ids, service=LEVEL_OF_CARE, units=30,
+        self.ops("RCM", "add U/R", self.rcm.save_authorization, *ids, service=self.level_of_care(), units=30,
                  authorization_number=f"AUTH-L{number}", payer=self.payer(), **period)
         self.ops("RCM", "add standalone authorization", self.rcm.save_authorization, *ids,
-                 kind="standalone_authorizations", service=THERAPY, units=30, authorization_number=f"AUTH-S{number}",
-                 **period)
+                 kind="standalone_authorizations", service=w.therapy_template, units=30,
+                 authorization_number=f"AUTH-S{number}", **period)
 
     def payer(self) -> int:
         """The workload's payer in the RCM's payer list; added once when it is missing."""
@@ -154,20 +151,40 @@ class Role:
         self.ops.report("RCM", "add payer", started, size(made), None)
         return made["id"]
 
-    def template(self, name: str) -> int:
-        """A billable template's id, by the name the default facility gives it."""
+    def template(self, key: str) -> int:
+        """The id of the billable template the workload names under ``key`` (e.g. ``group_template``)."""
+        name = getattr(self.workload, key)
         with self.shared.lock:
             if name not in self.shared.templates:
-                self.shared.templates.update(self.ops("EMR", "billable templates", self._templates, name))
+                self.shared.templates.update(self.ops("EMR", "billable templates", self._templates, name, key))
         return self.shared.templates[name]
 
-    def _templates(self, needed: str) -> dict[str, int]:
+    def _templates(self, needed: str, key: str) -> dict[str, int]:
         found = {t["name"]: t["id"] for t in self.emr.billable_templates()}
-        check(needed in found, f"the EMR has no billable template {needed!r}")
+        check(needed in found, f"the EMR has no billable template {needed!r} (workload [load] {key}); "
+                               f"it has: {_listed(found)}")
+        return found
+
+    def level_of_care(self) -> str:
+        """The workload's level of care, checked once against the RCM's services: the RCM saves a U/R
+        for any name, and one for a level it lacks authorizes nothing (every per-diem charge would be
+        refused later, for a reason that does not name the workload's key)."""
+        name = self.workload.level_of_care
+        with self.shared.lock:
+            if name not in self.shared.levels:
+                found = self.ops("RCM", "services", self._levels, name)
+                self.shared.levels.update(found or {name})  # None: the driver lists no services, none to check
+        return name
+
+    def _levels(self, needed: str) -> set[str]:
+        # "Residential - Private Pay" is the private-pay service of the level Residential, as the RCM names it.
+        found = {s["name"].split(" - ")[0] for s in self.rcm.services() if s.get("level_of_care_uid")}
+        check(needed in found, f"the RCM has no level of care {needed!r} (workload [load] level_of_care); "
+                               f"it has: {_listed(found)}")
         return found
 
     def day(self, case: Case) -> str:
-        return (ADMITTED_ON + dt.timedelta(days=case.days + 1)).isoformat()
+        return (self.workload.admitted_on + dt.timedelta(days=case.days + 1)).isoformat()
 
 
 class IntakeCoordinator(Role):
@@ -180,13 +197,13 @@ class IntakeCoordinator(Role):
         self.ops("CRM", "add insurance", crm.add_insurance, prospect.id, payer_name=self.workload.payer,
                  policy_number=self.fake.policy()["insurance_id"])
         opportunity = self.ops("CRM", "create Treatment Opportunity", crm.create_opportunity, prospect.id,
-                               level_of_care=LEVEL_OF_CARE, program="Adult")
+                               level_of_care=self.level_of_care(), program="Adult")
         self.ops("CRM", "push Treatment Opportunity to the EMR", crm.push_to_emr, opportunity.id)
         patient = self.ops.wait("EMR receives the pushed record",
                                 lambda: self.ops("EMR", "find pushed record", emr.find_by_prospect, prospect.id))
         patient = self.ops("EMR", "accept", emr.accept, patient)
         patient = self.ops("EMR", "complete admission data", emr.update_patient, patient,
-                           admission_date=ADMITTED_ON.isoformat())
+                           admission_date=self.workload.admitted_on.isoformat())
         patient = self.ops("EMR", "add diagnosis", emr.add_diagnosis, patient, ADMITTING_CODE)
         self.shared.admitted.append(self.send_to_rcm(patient))
 
@@ -202,9 +219,10 @@ class Clinician(Role):
                                          random.choice(CODES)) or self.case.patient
         case, day = self.case, self.day(self.case)
         attendance = [{"patient_id": case.patient.id, "present": True, "minutes": 60}]
-        self.ops("EMR", "document group session", emr.document_group_session, self.template(GROUP), day, attendance)
-        self.ops("EMR", "document evaluation", emr.document_evaluation, case.patient, self.template(THERAPY), day,
-                 minutes=60)
+        self.ops("EMR", "document group session", emr.document_group_session, self.template("group_template"), day,
+                 attendance)
+        self.ops("EMR", "document evaluation", emr.document_evaluation, case.patient, self.template("therapy_template"),
+                 day, minutes=60)
         self.ops("EMR", "read Facesheet", emr.get, case.patient)
         case.days += 1
         if case.days >= self.workload.stay_days:
@@ -237,10 +255,10 @@ class Biller(Role):
             self.case = self.shared.authorized.popleft() if self.shared.authorized else self.prepare()
         case, day = self.case, self.day(self.case)
         attendance = [{"patient_id": case.patient.id, "present": True, "minutes": 60}]
-        items = self.ops("EMR", "document group session", emr.document_group_session, self.template(PER_DIEM), day,
-                         attendance) or []
+        items = self.ops("EMR", "document group session", emr.document_group_session,
+                         self.template("per_diem_template"), day, attendance) or []
         therapy = self.ops("EMR", "document evaluation", emr.document_evaluation, case.patient,
-                           self.template(THERAPY), day, minutes=60)
+                           self.template("therapy_template"), day, minutes=60)
         ids = [i["id"] for i in items if i.get("patient_id") == case.patient.id] + ([therapy["id"]] if therapy else [])
         self.ops("EMR", "Billing Audit Tool Report", emr.billing_items, case.patient)
         self.ops("EMR", "transmit", self._transmit, ids, user)
@@ -272,3 +290,8 @@ class Biller(Role):
 
 
 ROLES = {role.name: role for role in (IntakeCoordinator, Clinician, UtilizationReviewer, Biller)}
+
+
+def _listed(names: Any, most: int = 8) -> str:
+    shown = sorted(names)
+    return ", ".join(shown[:most]) + (f", ... ({len(shown)} in all)" if len(shown) > most else "") or "none"

@@ -9,6 +9,7 @@ table, the reporting of operations, and the command's one-line refusals.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.util
 import os
 import queue
@@ -37,6 +38,16 @@ from kipu_harness.simulation import workload as simulation
 LOCUST = importlib.util.find_spec("locust") is not None
 
 CLI = [sys.executable, "-m", "kipu_harness.cli"]
+# A facility other than the default one: another level of care, templates and dates.
+FACILITY = """[load]
+stay_days = 2
+admitted_on = 2026-04-06
+authorized_until = 2026-04-30
+insurance_effective_date = 2026-04-01
+level_of_care = "PHP"
+per_diem_template = "PHP Day"
+therapy_template = "Psychiatric Evaluation"
+"""
 # Quick users (a short think time) and one-day stays: in 5 s every role's work reaches its end.
 WORKLOAD = """[load]
 intake_coordinator = 1
@@ -191,6 +202,18 @@ def test_one_file_with_the_simulations_tables_and_a_load_table_serves_both_comma
     ("think = [2, 1]", "think = [2, 1]: expected [MIN, MAX] seconds"),
     ("stay_days = 40", "stay_days = 40: expected 1 to 28"),
     ('payer = ""', "payer = '': expected a non-empty string"),
+    ('admitted_on = "2026-03-02"', "admitted_on = '2026-03-02': expected a date, YYYY-MM-DD without quotes"),
+    ("authorized_until = 2026-03-31T08:00:00", "authorized_until = 2026-03-31T08:00:00: expected a date"),
+    ("insurance_effective_date = 1", "insurance_effective_date = 1: expected a date"),
+    ("authorized_until = 2026-03-01", "authorized_until = 2026-03-01: expected 2026-03-05 or later (admitted_on "
+                                      "2026-03-02 + stay_days 3: the authorizations cover every day billed)"),
+    ("admitted_on = 2026-03-30", "authorized_until = 2026-03-31: expected 2026-04-02 or later"),
+    ("stay_days = 28\nadmitted_on = 2026-03-04", "authorized_until = 2026-03-31: expected 2026-04-01 or later"),
+    ("insurance_effective_date = 2026-03-03", "insurance_effective_date = 2026-03-03: expected 2026-03-02 or earlier"),
+    ('level_of_care = " "', "level_of_care = ' ': expected a non-empty string"),
+    ("per_diem_template = 5", "per_diem_template = 5: expected a non-empty string (in quotes)"),
+    ("group_template = true", "group_template = True: expected a non-empty string"),
+    ('therapy = "Individual Therapy 60"', "unknown key(s) therapy; known: intake_coordinator"),
 ])
 def test_a_wrong_load_table_is_one_line_naming_the_key(tmp_path, table, wrong):
     path = tmp_path / "w.toml"
@@ -198,6 +221,22 @@ def test_a_wrong_load_table_is_one_line_naming_the_key(tmp_path, table, wrong):
     with pytest.raises(ValueError, match="^workload .*w.toml: \\[load\\] ") as raised:
         load_workload(path)
     assert wrong in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_facility_keys_read_as_given_and_default_to_the_default_facility(tmp_path):
+    defaults = Workload()
+    assert (defaults.admitted_on, defaults.authorized_until, defaults.insurance_effective_date) == (
+        dt.date(2026, 3, 2), dt.date(2026, 3, 31), dt.date(2026, 1, 1))
+    assert (defaults.level_of_care, defaults.per_diem_template, defaults.group_template, defaults.therapy_template) == (
+        "Residential", "Residential Day", "Group Therapy", "Individual Therapy 60")
+    path = tmp_path / "w.toml"
+    path.write_text(FACILITY)
+    workload = load_workload(path)
+    assert (workload.admitted_on, workload.authorized_until, workload.insurance_effective_date) == (
+        dt.date(2026, 4, 6), dt.date(2026, 4, 30), dt.date(2026, 4, 1))
+    assert (workload.level_of_care, workload.per_diem_template, workload.therapy_template) == (
+        "PHP", "PHP Day", "Psychiatric Evaluation")
+    assert workload.group_template == "Group Therapy" and workload.stay_days == 2  # left out: the default
 
 
 # -- reporting -----------------------------------------------------------------------------------------
