@@ -5,9 +5,7 @@ port, and the page itself in headless Chromium while a patient is admitted over 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from browserkit import keep, needs_browser, opened, sync_api
 from kipu_harness.apiauth import DEVELOPMENT
 from kipu_harness.cli import main
 from kipu_harness.mocks.console import create_app
@@ -27,10 +26,6 @@ from patientkit import COMPLETE, MASKED, SSN_DIGITS, admit
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "mocks" / "console" / "static"
-ARTIFACTS = ROOT / "build" / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 URLS = {s: f"http://127.0.0.1:{port}" for s, port in (("crm", 8101), ("emr", 8102), ("rcm", 8103), ("payer", 8104))}
 GARBAGE_ADT = "MSH|^~\\&|EMR|F|RCM|F|20240105100000||ADT^A01|bad-1|P|2.5.1\nPID|1||x"
 
@@ -235,30 +230,20 @@ class MocksUp:
 
 # -- the page in a browser ---------------------------------------------------------------------
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)")
-def test_the_console_shows_an_admission_live_in_a_browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
+@needs_browser
+def test_the_console_shows_an_admission_live_in_a_browser(browser):
     up = MocksUp("--payer-url", "http://127.0.0.1:9")  # sent elsewhere (nothing here calls the payer)
     try:
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                _watch_an_admission(playwright, browser, up)
-            finally:
-                browser.close()
+        with opened(browser, up.console, (up.console, "data:"), viewport=(1600, 1000), console=("error",)) as watched:
+            _watch_an_admission(watched.page, up)
     finally:
         up.stop()
+    assert not watched.errors, f"the page logged errors: {watched.errors}"
+    assert not watched.outside, f"the page fetched from outside the console: {watched.outside}"
 
 
-def _watch_an_admission(playwright, browser, up: MocksUp) -> None:
-    expect = playwright.expect
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    errors: list[str] = []
-    outside: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: None if r.url.startswith((up.console, "data:")) else outside.append(r.url))
-    page.goto(up.console)
+def _watch_an_admission(page, up: MocksUp) -> None:
+    expect = sync_api().expect
     expect(page.locator("#link")).to_have_text("live (every second)", timeout=20_000)
     expect(page.locator("#feed-empty")).to_be_visible()
     expect(page.locator("#sys-payer .elsewhere")).to_contain_text("goes to http://127.0.0.1:9 (a real system)")
@@ -305,12 +290,4 @@ def _watch_an_admission(playwright, browser, up: MocksUp) -> None:
     expect(a01).to_be_hidden()
     page.locator("#failed-only").uncheck()
     expect(a01).to_be_visible()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "console.png"
-    page.screenshot(path=str(shot))
-    if os.environ.get("KIPU_SCREENSHOTS_DIR"):
-        Path(os.environ["KIPU_SCREENSHOTS_DIR"]).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(os.environ["KIPU_SCREENSHOTS_DIR"]) / "console.png")
-    page.close()
-    assert not errors, f"the page logged errors: {errors}"
-    assert not outside, f"the page fetched from outside the console: {outside}"
+    keep(page, "console.png")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -15,19 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from browserkit import keep, needs_browser, opened
 from kipu_harness.catalogue import load_catalogue
 from kipu_harness.evidence import Message
 from kipu_harness.plugins.report_html import render
 from kipu_harness.plugins.reports import report_data
 from kipu_harness.reports import RunInfo, RunResult, ScenarioResult, StepResult
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
-browser_needed = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TESTS = Path(__file__).resolve().parent
-ARTIFACTS = TESTS.parent / "build" / "test-artifacts"
 
 # A pytest plugin for the run under test: one of the suite's own mutants (tests/mutants), applied
 # at import, so PAT-05 fails the way a vendor's system that swapped two identifiers would.
@@ -37,15 +31,6 @@ BREAK = textwrap.dedent("""
 
     [m for m in registered() if m.name == "Patient ID gets the MR Number"][0].apply()
 """)
-
-
-def _keep(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / name
-    page.screenshot(path=str(shot), full_page=False)
-    if os.environ.get("KIPU_SCREENSHOTS_DIR"):
-        shutil.copy(shot, Path(os.environ["KIPU_SCREENSHOTS_DIR"]) / name)
-    return shot
 
 
 @pytest.fixture(scope="module")
@@ -60,23 +45,10 @@ def failing_run(tmp_path_factory):
     return run, folder / "reports"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 def _open(browser, path: Path, fragment: str = ""):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "about:")) else problems.append(r.url))
-    page.goto(path.as_uri() + fragment)
-    return page, problems
+    """The report as a file: console errors and warnings, script errors and dialogs are problems, and
+    so is any fetch (it is one self-contained page)."""
+    return opened(browser, path.as_uri() + fragment, ("file:", "data:", "about:"), viewport=(1280, 1000))
 
 
 def test_the_failing_run_says_so_in_every_report(failing_run):
@@ -99,11 +71,11 @@ def test_the_failing_run_says_so_in_every_report(failing_run):
     assert "### PAT-05: failed" in markdown and "expected '1', found 'MR" in markdown and "AA A01 applied" in markdown
 
 
-@browser_needed
+@needs_browser
 def test_the_html_report_shows_why_a_requirement_failed_and_the_messages(failing_run, browser):
     _, reports = failing_run
-    page, problems = _open(browser, reports / "index.html")
-    try:
+    with _open(browser, reports / "index.html") as watched:
+        page = watched.page
         assert page.locator("h1").inner_text() == "Conformance report: inprocess"
         assert page.locator("#attention li").all_inner_texts() == [
             page.locator("#attention li").first.inner_text()] and "PAT-05" in page.locator("#attention").inner_text()
@@ -120,7 +92,7 @@ def test_the_html_report_shows_why_a_requirement_failed_and_the_messages(failing
         a01 = messages.filter(has_text="AA A01 applied").first
         a01.locator("summary").click()
         assert "MSA|AA|" in a01.locator("pre").first.inner_text()  # the ACK, one segment a line
-        _keep(page, "report.png")
+        keep(page, "report.png")
         # Filters: by verdict, by section, by words; the run's metadata is at the top.
         page.locator("input[name=verdict][value=failed]").uncheck()
         assert not pat05.is_visible() and page.locator("details#PAT-07").is_visible()
@@ -128,30 +100,26 @@ def test_the_html_report_shows_why_a_requirement_failed_and_the_messages(failing
         page.locator("#search").fill("PAT-07")
         assert page.locator("#shown").inner_text() == f"showing 1 of {len(load_catalogue())} requirements"
         assert "in-process" in page.locator("#run").inner_text()
-    finally:
-        page.close()
-    assert not problems, problems
+    assert not watched.problems, watched.problems
 
 
-@browser_needed
+@needs_browser
 def test_a_link_to_a_requirement_opens_it_even_when_filtered_out(failing_run, browser):
     _, reports = failing_run
-    page, problems = _open(browser, reports / "index.html", "#PAT-07")
-    try:
+    with _open(browser, reports / "index.html", "#PAT-07") as watched:
+        page = watched.page
         assert page.locator("details#PAT-07").get_attribute("open") is not None
         page.locator("input[name=verdict][value=proved]").uncheck()
         page.evaluate("location.hash = '#SYS-01'")
         page.wait_for_function("document.getElementById('SYS-01').open")
         assert page.locator("details#SYS-01").is_visible()
-    finally:
-        page.close()
-    assert not problems, problems
+    assert not watched.problems, watched.problems
 
 
 HOSTILE = "<script>alert('x')</script></script><img src=x onerror=alert(1)>"
 
 
-@browser_needed
+@needs_browser
 def test_what_a_system_answered_is_shown_as_text_never_run(tmp_path, browser):
     """A vendor's system may answer anything: markup in a reason or a message stays text."""
     catalogue = {"PAT-05": load_catalogue()["PAT-05"]}
@@ -161,13 +129,11 @@ def test_what_a_system_answered_is_shown_as_text_never_run(tmp_path, browser):
                               steps=(StepResult("Given", HOSTILE, 4, "failed"),), evidence=(evil,))
     result = RunResult("lab", (scenario,), catalogue, RunInfo(target="lab", command=HOSTILE))
     (tmp_path / "index.html").write_text(render(report_data(result)))
-    page, problems = _open(browser, tmp_path / "index.html")
-    try:
+    with _open(browser, tmp_path / "index.html") as watched:
+        page = watched.page
         message = page.locator("details#PAT-05 .evidence details.msg").first
         message.locator("summary").click()
         assert HOSTILE in message.inner_text()
         assert page.locator("img").count() == 0 and page.locator("script").count() == 2  # the page's own two
         assert HOSTILE in page.locator("pre.reason").inner_text()
-    finally:
-        page.close()
-    assert not problems, problems
+    assert not watched.problems, watched.problems

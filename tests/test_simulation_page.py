@@ -4,21 +4,14 @@ first thing it says."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
+from browserkit import keep, needs_browser, opened
 from kipu_harness.simulation import charts
 from kipu_harness.simulation.charts import Series
 from kipu_harness.simulation.page import figures, render, write_html
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
 
 
 def sample(passed: bool = True) -> dict:
@@ -68,33 +61,20 @@ def test_the_key_figures_add_up_from_the_days():
     assert shown["charges refused"] == 6 and shown["claims accepted"] == 8 and shown["claims rejected"] == 1
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)")
+@needs_browser
 @pytest.mark.parametrize("passed", [True, False])
-def test_the_page_shows_the_facility_in_chromium(tmp_path, passed):
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
+def test_the_page_shows_the_facility_in_chromium(tmp_path, browser, passed):
     path = write_html(sample(passed), tmp_path)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1360, "height": 1000})
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else problems.append(r.url))
-        try:
-            page.goto(path.as_uri())
-            assert page.locator("figure svg.chart").count() == 7
-            assert page.locator("h1 .badge").inner_text() == ("reconciled" if passed else "reconciliation failed")
-            failed = page.locator("#reconciliation tr.failed")
-            assert failed.count() == (0 if passed else 1)
-            if not passed:
-                assert "2 deliveries pending" in failed.inner_text()
-            assert "<b>odd</b>" in page.locator("figure").nth(2).inner_html().replace("&lt;", "<").replace("&gt;", ">")
-            assert page.locator("figure b").count() == 0  # a reason's markup stays text
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"simulation-{'passed' if passed else 'failed'}.png"), full_page=True)
-            if os.environ.get("KIPU_SCREENSHOTS_DIR"):
-                shutil.copy(ARTIFACTS / f"simulation-{'passed' if passed else 'failed'}.png", os.environ["KIPU_SCREENSHOTS_DIR"])
-        finally:
-            browser.close()
-    assert not problems, problems
+    with opened(browser, path.as_uri(), ("file:", "data:"), viewport=(1360, 1000)) as watched:
+        page = watched.page
+        assert page.locator("figure svg.chart").count() == 7
+        assert page.locator("h1 .badge").inner_text() == ("reconciled" if passed else "reconciliation failed")
+        failed = page.locator("#reconciliation tr.failed")
+        assert failed.count() == (0 if passed else 1)
+        if not passed:
+            assert "2 deliveries pending" in failed.inner_text()
+        assert "<b>odd</b>" in page.locator("figure").nth(2).inner_html().replace("&lt;", "<").replace("&gt;", ">")
+        assert page.locator("figure b").count() == 0  # a reason's markup stays text
+        keep(page, f"simulation-{'passed' if passed else 'failed'}.png", full_page=True)
+    assert not watched.problems, watched.problems
     assert "<script" not in render(sample(passed))  # no script at all: it prints as it shows
