@@ -37,6 +37,7 @@ _LOOSE = re.compile(rf"(?<![\w.\-])(\d{{3}})({_SEP})(\d{{2}})({_SEP})(\d{{4}})(?
 _KEY_WORDS = re.compile(r"(?:ssn|socialsecurity(?:number|num|no)?)$")
 # "key": "value" or "key": 123 in JSON text (the key tested by is_ssn_key).
 _JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.){1,80})"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*|null)')
+_MAY_NAME_SSN = re.compile(r"(?i)s[^a-z]*s[^a-z]*n|s[^a-z]*o[^a-z]*c[^a-z]*i[^a-z]*a[^a-z]*l")
 _QUERY_PAIR = re.compile(r"(?<![\w])([A-Za-z_][\w.\-]{0,60})=([^&\s#\"'<>]*)")
 _JSON_NUMBER_BEFORE = re.compile(r"[:,\[]\s*$")
 _JSON_NUMBER_AFTER = re.compile(r"\s*[,}\]]")
@@ -72,11 +73,14 @@ def mask_ssn(text: str) -> str:
     if stripped.startswith("ISA"):
         lead = len(text) - len(stripped)
         return text[:lead] + _mask_x12(stripped)
+    # A key naming an SSN has the letters s, s, n (or "social") in a row but for non-letters: a text
+    # without them has no such key, and is spared the passes that test each key (most bodies).
+    named = _MAY_NAME_SSN.search(text) is not None
     if "MSH" in text:
         text = _mask_hl7(text)
-    if '"' in text:
+    if '"' in text and named:
         text = _JSON_PAIR.sub(_json_pair, text)
-    if "=" in text:
+    if "=" in text and named:
         text = _QUERY_PAIR.sub(lambda m: f"{m.group(1)}={mask(m.group(2))}"
                                if is_ssn_key(m.group(1)) and m.group(2) else m.group(0), text)
     json_like = stripped[:1] in ("{", "[")

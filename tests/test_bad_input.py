@@ -59,6 +59,16 @@ def test_deeply_nested_json_is_a_400_on_every_json_route(mocks, system):
     assert state(mocks.suite) == before
 
 
+def test_a_body_one_level_over_the_nesting_limit_is_a_400_and_one_at_it_is_not(mocks):
+    # MAX_DEPTH (32) is far below Python's recursion limit: the depth check itself must refuse it.
+    over = '{"first_name": "Ann", "last_name": "Lee", "notes": ' + "[" * 32 + "]" * 32 + "}"
+    response = mocks.crm.post("/crm/prospects", data=over, content_type="application/json")
+    assert response.status_code == 400 and "nested too deeply" in response.get_data(as_text=True)
+    at = '{"first_name": "Ann", "last_name": "Lee", "notes": ' + "[" * 31 + "]" * 31 + "}"
+    response = mocks.crm.post("/crm/prospects", data=at, content_type="application/json")
+    assert "nested too deeply" not in response.get_data(as_text=True)
+
+
 def test_a_body_over_the_limit_is_a_413(mocks):
     response = mocks.crm.post("/crm/prospects", data='{"first_name": "' + "A" * (2 << 20) + '"}',
                               content_type="application/json")

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+import string
 
+import hypothesis
+import hypothesis.strategies as st
 import pytest
 
 from kipu_harness.mocks import SYSTEMS
@@ -199,3 +202,15 @@ def test_each_accepted_spelling_through_every_system_leaves_no_view_with_its_dig
     assert leaks == []
     assert json.loads((tmp_path / "cucumber.json").read_text())[0]["elements"][0]["steps"][0]["result"]["duration"] \
         == 123456789  # a number that is no SSN stays a number
+
+
+@hypothesis.settings(max_examples=300, deadline=None, database=None)
+@hypothesis.given(prefix=st.text(alphabet=string.ascii_letters + string.digits + "_-. $", max_size=12), middle=st.text(alphabet="_-. 0123456789", max_size=3),
+                  tail=st.sampled_from(["ssn", "SSN", "Ssn", "socialsecurity", "SOCIAL_SECURITY_NO"]))
+def test_a_key_that_names_an_ssn_is_masked_whatever_surrounds_it(prefix, middle, tail):
+    # mask_ssn skips its per-key passes in a text whose letters nowhere spell s, s, n or social:
+    # any key is_ssn_key accepts must still be masked, however it is spelled.
+    key = (prefix + tail[:1] + middle + tail[1:]).replace('"', "").replace("\\", "")
+    hypothesis.assume(is_ssn_key(key))
+    text = json.dumps({key: "12345-6789", "other": 1})  # a ZIP+4 anywhere else: masked for its key alone
+    assert json.loads(mask_ssn(text)) == {key: "***-**-6789", "other": 1}
