@@ -9,7 +9,9 @@ once (pyx12's maps, the ICD-10 table). Prints, per round and as medians: the pat
 seconds of the simulation (setup, days and close, reconciliation), patient-days per wall second and
 per CPU second of this process (user + system: what other load on the machine inflates least), and
 the driver operations that took the most wall time. ``--profile OUT`` also writes a cProfile of one
-more round to OUT (``python -m pstats OUT``). Runs on demand, never in CI.
+more round to OUT (``python -m pstats OUT``). ``--against REF`` instead runs this checkout and git
+commit REF side by side, one core each, and prints their time ratio per round (simulate_against.py):
+the figure to trust for a change on a machine shared with other work. Runs on demand, never in CI.
 """
 
 from __future__ import annotations
@@ -46,7 +48,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workload", metavar="FILE")
     parser.add_argument("--profile", metavar="OUT", help="also write a cProfile of one more round here")
+    parser.add_argument("--against", metavar="REF", help="instead: this checkout against git commit REF, side by "
+                                                         "side, one core each (simulate_against.py)")
     args = parser.parse_args()
+    if args.against:
+        from simulate_against import compare  # bench/ is on sys.path when this file runs
+
+        return compare(args.against, args.rounds, args.days, args.seed, args.workload)
     chosen = workload.load(args.workload)
     rows = []
     with progress_bar(args.rounds + 1, "warm-up") as advance:  # on stderr, on a terminal
