@@ -274,6 +274,13 @@ class Store:
     def read(self) -> "_Reader":
         return _Reader(self)
 
+    def journal(self, at: str, channel: str, summary: str, body: str = "") -> None:
+        """An entry of the journal on its own: one INSERT, its own transaction (autocommit), its
+        SSNs masked before the lock is taken."""
+        row = (at, channel, mask_ssn(summary), mask_ssn(body))
+        with self._lock:
+            self._conn.execute("INSERT INTO journal (at, channel, summary, body) VALUES (?, ?, ?, ?)", row)
+
     def journal_entries(self, channel: str | None = None, after: int | None = None,
                         bodies: bool = True) -> list[dict[str, Any]]:
         """The journal's entries above ``after``, oldest first; ``bodies=False``: without their bodies."""
