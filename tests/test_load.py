@@ -33,21 +33,12 @@ from kipu_harness.load.operations import Failed, Operations
 from kipu_harness.load.roles import ROLE_OPERATIONS
 from kipu_harness.load.workload import DEFAULT_WEIGHTS, KEYS, Workload, load_workload, simulation_workload
 from kipu_harness.simulation import workload as simulation
+from loadkit import FACILITY
 
 # Found, never imported here: importing Locust monkey-patches this process (gevent) for good.
 LOCUST = importlib.util.find_spec("locust") is not None
 
 CLI = [sys.executable, "-m", "kipu_harness.cli"]
-# A facility other than the default one: another level of care, templates and dates.
-FACILITY = """[load]
-stay_days = 2
-admitted_on = 2026-04-06
-authorized_until = 2026-04-30
-insurance_effective_date = 2026-04-01
-level_of_care = "PHP"
-per_diem_template = "PHP Day"
-therapy_template = "Psychiatric Evaluation"
-"""
 # Quick users (a short think time) and one-day stays: in 5 s every role's work reaches its end.
 WORKLOAD = """[load]
 intake_coordinator = 1

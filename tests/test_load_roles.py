@@ -13,17 +13,7 @@ from kipu_harness.load.roles import ROLES, Role, Shared
 from kipu_harness.load.workload import Workload, load_workload
 from kipu_harness.simulation import engine
 from kipu_harness.synthetic import faker_for
-
-# A facility other than the default one: stays in April at PHP, evaluations billed as Psychiatric Evaluation.
-FACILITY = """[load]
-stay_days = 2
-admitted_on = 2026-04-06
-authorized_until = 2026-04-30
-insurance_effective_date = 2026-04-01
-level_of_care = "PHP"
-per_diem_template = "PHP Day"
-therapy_template = "Psychiatric Evaluation"
-"""
+from loadkit import FACILITY
 
 
 @pytest.fixture
