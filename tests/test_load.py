@@ -12,13 +12,10 @@ import csv
 import datetime as dt
 import importlib.util
 import os
-import queue
-import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import tomllib
 from pathlib import Path
@@ -48,35 +45,6 @@ biller = 1
 think = [0.05, 0.2]
 stay_days = 1
 """
-
-
-def _lines(stream, into: queue.Queue) -> None:
-    for line in stream:
-        into.put(line)
-    into.put(None)
-
-
-@pytest.fixture
-def mocks(tmp_path):
-    """`mocks up --memory` on free ports, up once it says "Ctrl-C to stop"; stopped with SIGINT."""
-    profile = tmp_path / "mocks.toml"
-    process = subprocess.Popen(
-        CLI + ["mocks", "up", "--memory", "--crm-port", "0", "--emr-port", "0", "--rcm-port", "0", "--payer-port", "0",
-               "--mllp-port", "0", "--console-port", "0", "--profile-out", str(profile)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
-    deadline, seen = time.monotonic() + 30, []
-    try:
-        while not seen or "Ctrl-C to stop" not in seen[-1]:
-            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            assert line is not None, f"mocks up ended: {''.join(seen)}{process.stderr.read()}"
-            seen.append(line)
-        yield profile
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
 
 
 def free_port() -> int:
@@ -109,11 +77,11 @@ def check_run(prefix, log: str) -> None:
 
 
 @pytest.mark.skipif(not LOCUST, reason="kipu-harness load needs Locust: pip install 'kipu-harness[load]'")
-def test_locust_runs_every_role_standalone_and_distributed_with_no_failure(mocks, tmp_path):
+def test_locust_runs_every_role_standalone_and_distributed_with_no_failure(mocks_up, tmp_path):
     started = time.monotonic()
     workload = tmp_path / "workload.toml"
     workload.write_text(WORKLOAD)
-    run = ["load", "--profile", str(mocks), "--workload", str(workload)]
+    run = ["load", "--profile", str(mocks_up), "--workload", str(workload)]
     users = ["--headless", "-u", "4", "-r", "4", "-t", "5s"]
 
     # 10 s on the fresh mocks: each role's first task must end a second before the run does (Locust
