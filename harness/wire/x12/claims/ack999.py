@@ -21,6 +21,7 @@ import pyx12.map_index
 import pyx12.params
 import pyx12.x12n_document
 
+from . import pyx12_speed
 from .model import VERSION_277CA, VERSION_999, VERSIONS, Validation
 
 __all__ = ["hipaa_999", "load_maps", "validate_277ca", "validate_837", "validate_999"]
@@ -75,6 +76,7 @@ def _map_index(map_path: str | None = None) -> pyx12.map_index.map_index:
 
 
 pyx12.map_index.map_index = _map_index  # x12n_document calls it there on every call
+pyx12_speed.install()  # three more of pyx12's hot spots, same results (pyx12_speed.py)
 
 
 def load_maps() -> None:
