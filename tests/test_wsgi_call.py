@@ -80,3 +80,20 @@ def test_the_answer_iterable_is_closed():
 
     answer = wsgi.call(app, "DELETE", "/x")
     assert (answer.status, answer.data, closed) == (204, b"ab", [True])
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": [1, 2.5, "x\\u00e9"], "b": null}', b'{"n": NaN, "i": -Infinity}', b'{"big": 123456789012345678901234567890}',
+    b'{"s": "\\ud800"}', b'{"a": 1, "a": 2}', b'[1, 2', b'not json', b'{"bad": "\xff"}', b'',
+])
+def test_a_json_answer_reads_as_the_standard_library_reads_it(raw):
+    app = Flask(__name__)
+    app.add_url_rule("/x", "x", lambda: (raw, 200, {"Content-Type": "application/json"}))
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        expected = None
+    reply = FlaskTransport(app).request("GET", "/x")
+    assert reply.text == text
+    assert json.dumps(reply.body) == json.dumps(expected)  # NaN == NaN here, and the types are kept

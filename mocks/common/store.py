@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from kipu_harness import fastjson
 from kipu_harness.phi import mask_ssn
 
 SCHEMA = """
@@ -91,12 +92,9 @@ def dump(doc: dict[str, Any]) -> str:
 
 
 def load(text: str) -> Any:
-    """A stored record: orjson reads both spellings (the standard library's, with spaces, and its
-    own); what it refuses (an integer over 64 bits, NaN) the standard library reads."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    """A stored record, in either spelling (the standard library's, with spaces, or orjson's):
+    fastjson reads it with orjson where that reads as the standard library does."""
+    return fastjson.loads(text)
 
 
 def _indexable(value: Any) -> bool:
