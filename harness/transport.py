@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import requests
 
-from . import evidence, fastjson, wsgi
+from . import evidence, wsgi
 from .apiauth import Credential, KipuAuth, sign_environ
 
 
@@ -73,18 +73,11 @@ class FlaskTransport:
         if evidence.recording():
             evidence.http_call(self.system, method, path, params, json_body if json_body is not None else text,
                                answer.status, text_out)
-        parsed = _json(answer.data, text_out) if "json" in (answer.header("Content-Type") or "") else None
+        try:
+            parsed = json.loads(text_out) if "json" in (answer.header("Content-Type") or "") else None
+        except ValueError:
+            parsed = None
         return Reply(answer.status, parsed, text_out)
-
-
-def _json(data: bytes, text: str) -> Any:
-    """An answer's JSON as the standard library reads it, through orjson where that reads the same
-    (fastjson.py: a fifth of the time on the long lists a simulation reads back); ``None`` when it
-    is not JSON."""
-    try:
-        return fastjson.loads(data, text)
-    except ValueError:
-        return None
 
 
 class HttpTransport:
