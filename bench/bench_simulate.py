@@ -11,7 +11,9 @@ per CPU second of this process (user + system: what other load on the machine in
 the driver operations that took the most wall time. ``--profile OUT`` also writes a cProfile of one
 more round to OUT (``python -m pstats OUT``). ``--against REF`` instead runs this checkout and git
 commit REF side by side, one core each, and prints their time ratio per round (simulate_against.py):
-the figure to trust for a change on a machine shared with other work. Runs on demand, never in CI.
+the figure to trust for a change on a machine shared with other work; ``--sequential`` runs the two
+one after the other instead, with every core each, for a change that uses the second core (the
+clearinghouse's validation). Runs on demand, never in CI.
 """
 
 from __future__ import annotations
@@ -50,11 +52,13 @@ def main() -> None:
     parser.add_argument("--profile", metavar="OUT", help="also write a cProfile of one more round here")
     parser.add_argument("--against", metavar="REF", help="instead: this checkout against git commit REF, side by "
                                                          "side, one core each (simulate_against.py)")
+    parser.add_argument("--sequential", action="store_true", help="with --against: the two one after the other, "
+                                                                    "every core each (for a change that uses two)")
     args = parser.parse_args()
     if args.against:
         from simulate_against import compare  # bench/ is on sys.path when this file runs
 
-        return compare(args.against, args.rounds, args.days, args.seed, args.workload)
+        return compare(args.against, args.rounds, args.days, args.seed, args.workload, together=not args.sequential)
     chosen = workload.load(args.workload)
     rows = []
     with progress_bar(args.rounds + 1, "warm-up") as advance:  # on stderr, on a terminal

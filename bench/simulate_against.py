@@ -48,37 +48,51 @@ def child(days: int, seed: int, workload_path: str | None) -> None:
                       "reconciled": result["reconciliation"]["passed"], "package": kipu_harness.__file__}))
 
 
-def _start(site: Path | None, core: int, args: list[str]) -> subprocess.Popen:
+def _start(site: Path | None, core: int | None, args: list[str]) -> subprocess.Popen:
     env = dict(os.environ)
     if site is not None:
         env["PYTHONPATH"] = str(site)  # ahead of this checkout's editable install
-    pin = (lambda: os.sched_setaffinity(0, {core})) if hasattr(os, "sched_setaffinity") and os.cpu_count() > 1 else None
+    pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None and hasattr(os, "sched_setaffinity") \
+        and os.cpu_count() > 1 else None
     return subprocess.Popen([sys.executable, __file__, *args], env=env, stdout=subprocess.PIPE, text=True,
                             preexec_fn=pin)
 
 
-def compare(ref: str, rounds: int, days: int, seed: int, workload_path: str | None) -> None:
+def _finish(name: str, process: subprocess.Popen, site: Path) -> dict:
+    out, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"bench_simulate --against: the {name} side failed (exit {process.returncode})")
+    answer = json.loads(out.strip().splitlines()[-1])
+    if not answer["reconciled"]:
+        raise SystemExit(f"bench_simulate --against: the {name} side did not reconcile")
+    if (name == "ref") != answer["package"].startswith(str(site)):
+        raise SystemExit(f"bench_simulate --against: the {name} side imported {answer['package']}")
+    return answer
+
+
+def compare(ref: str, rounds: int, days: int, seed: int, workload_path: str | None, together: bool = True) -> None:
+    """Side by side, one core each (``together``), or one after the other with every core each
+    (for a change that uses the second core), the first side alternating."""
     args = ["--child", str(days), str(seed)] + ([workload_path] if workload_path else [])
     walls: dict[str, list[float]] = {"ref": [], "this": []}
     with tempfile.TemporaryDirectory(prefix="kipu-bench-") as tmp:
         site = install(ref, Path(tmp))
         for number in range(rounds):
-            sides = {"ref": _start(site, number % 2, args), "this": _start(None, 1 - number % 2, args)}
-            for name, process in sides.items():
-                out, _ = process.communicate()
-                if process.returncode:
-                    raise SystemExit(f"bench_simulate --against: the {name} side failed (exit {process.returncode})")
-                answer = json.loads(out.strip().splitlines()[-1])
-                if not answer["reconciled"]:
-                    raise SystemExit(f"bench_simulate --against: the {name} side did not reconcile")
-                if (name == "ref") != answer["package"].startswith(str(site)):
-                    raise SystemExit(f"bench_simulate --against: the {name} side imported {answer['package']}")
-                walls[name].append(answer["wall"])
+            if together:
+                sides = {"ref": _start(site, number % 2, args), "this": _start(None, 1 - number % 2, args)}
+                for name, process in sides.items():
+                    answer = _finish(name, process, site)
+                    walls[name].append(answer["wall"])
+            else:
+                for name in (("ref", "this") if number % 2 == 0 else ("this", "ref")):
+                    answer = _finish(name, _start(site if name == "ref" else None, None, args), site)
+                    walls[name].append(answer["wall"])
             print(f"round {number + 1}/{rounds}: {ref} {walls['ref'][-1]:.2f} s, this checkout "
                   f"{walls['this'][-1]:.2f} s, ratio {walls['this'][-1] / walls['ref'][-1]:.3f}", flush=True)
     ratios = [t / r for r, t in zip(walls["ref"], walls["this"])]
     pd = answer["patient_days"]
-    print(f"{days} days, {pd:,} patient-days, {rounds} rounds side by side (one core each): "
+    how = "side by side (one core each)" if together else "one after the other (every core each)"
+    print(f"{days} days, {pd:,} patient-days, {rounds} rounds {how}: "
           f"{ref} median {statistics.median(walls['ref']):.2f} s ({pd / statistics.median(walls['ref']):.1f} pd/s), "
           f"this checkout {statistics.median(walls['this']):.2f} s ({pd / statistics.median(walls['this']):.1f} pd/s); "
           f"time ratio this/{ref}: median {statistics.median(ratios):.3f} (each round: "

@@ -8,6 +8,7 @@ the problems the system named, so negative scenarios can assert on them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,10 +324,14 @@ class RcmClient:
         return _ok(self.http.request("POST", "/rcm/attendance/submit", json_body={"entry_ids": entry_ids},
                                      headers={"X-Kipu-User": user}))
 
-    def create_claims(self, user: str, patient_id: int | None = None) -> list[dict[str, Any]]:
-        """Claims for the submitted treatments: of one RCM patient, or (None) of everyone."""
-        params = {"patient_id": patient_id} if patient_id is not None else None
-        return _ok(self.http.request("POST", "/rcm/work_center/claims", params=params,
+    def create_claims(self, user: str, patient_id: int | None = None,
+                      patient_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        """Claims for the submitted treatments: of one RCM patient, of several in one run
+        (``patient_ids``), or (neither) of everyone."""
+        params: dict[str, Any] = {"patient_id": patient_id} if patient_id is not None else {}
+        if patient_ids is not None:
+            params["patient_ids"] = ",".join(str(int(p)) for p in patient_ids)
+        return _ok(self.http.request("POST", "/rcm/work_center/claims", params=params or None,
                                      headers={"X-Kipu-User": user}))["claims"]
 
     def claims(self, patient_id: int | None = None) -> list[dict[str, Any]]:

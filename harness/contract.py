@@ -15,6 +15,7 @@ conforming answer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from .model import Patient, Prospect, RcmPatient, TreatmentOpportunity
@@ -234,9 +235,11 @@ class RcmDriver(Protocol):
         that it applies only to that payer's claims and changes nothing another scenario observes."""
     def attendance(self, patient_id: int | None = None) -> list[TreatmentRow]: """The Attendance Calendar."""
     def submit_for_billing(self, entry_ids: list[int], user: str) -> Any: """(WF-5.3)"""
-    def create_claims(self, user: str, patient_id: int | None = None) -> list[ClaimRow]:
+    def create_claims(self, user: str, patient_id: int | None = None,
+                      patient_ids: Iterable[int] | None = None) -> list[ClaimRow]:
         """Create claims in the Work Center (WF-5.4) for one RCM patient's submitted treatments (the
-        suite always names its own patient: other work on a shared system is not its to bill)."""
+        suite always names its own patient: other work on a shared system is not its to bill), or
+        for several in one run (``patient_ids``: the simulation's biller, on the mocks)."""
     def claims(self, patient_id: int | None = None) -> list[ClaimRow]:
         """The claims made for one RCM patient (``patient_id``), as the Work Center's patient filter shows them."""
     def window(self, window: Any, path: str = "", method: str = "GET", **fields: Any) -> Any:

@@ -133,8 +133,9 @@ def transmit(sim: Simulation) -> None:
 # -- Steps 5.3 and 5.4: the Attendance Calendar and the Work Center ------------------------------------
 
 def bill(sim: Simulation) -> None:
-    """Every treatment transmitted and not yet billed submitted, then claims created for each patient
-    with something submitted; each claim's outcome counted by the patient's primary payer."""
+    """Every treatment transmitted and not yet billed submitted, then claims created in one Work
+    Center run for the patients with something submitted (which sends them to the clearinghouse
+    in one file); each claim's outcome counted by the patient's primary payer."""
     rec = sim.recorder
     due = [c for c in sim.charges.values() if c.status == "accepted" and not c.claimed and c.attendance_id]
     if not due:
@@ -144,17 +145,26 @@ def bill(sim: Simulation) -> None:
     by_stay: dict[int, list[Charge]] = {}
     for charge in due:
         by_stay.setdefault(charge.stay.key, []).append(charge)
+    stays = {charges[0].stay.rcm_id: charges[0].stay for charges in by_stay.values()}
+    made = sim.call("claim", sim.rcm.create_claims, BILLER, patient_ids=list(stays))
+    if made is None:
+        return
+    on_claims: dict[int, set[int]] = {}
+    for claim in made:
+        on_claims.setdefault(claim.get("patient_id"), set()).update(claim.get("attendance_ids") or ())
     for charges in by_stay.values():
         stay = charges[0].stay
-        made = sim.call("claim", sim.rcm.create_claims, BILLER, patient_id=stay.rcm_id)
-        if made is None:
+        if stay.rcm_id not in on_claims:
             continue
         stay.first_claim = stay.first_claim or sim.today
-        on_claims = {a for claim in made for a in claim.get("attendance_ids") or ()}
         for charge in charges:
-            charge.claimed = charge.attendance_id in on_claims if on_claims else True
-        for claim in made:
-            _claim_made(sim, stay, claim)
+            charge.claimed = charge.attendance_id in on_claims[stay.rcm_id] if on_claims[stay.rcm_id] else True
+    for claim in made:
+        stay = stays.get(claim.get("patient_id"))
+        if stay is None:
+            rec.problem("claim answered", f"claim {claim.get('id')} is for a patient this biller did not bill")
+            continue
+        _claim_made(sim, stay, claim)
     rec.count("billing_runs")
 
 

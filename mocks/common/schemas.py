@@ -199,6 +199,19 @@ QueryId = Annotated[int | None, BeforeValidator(_query_id),
                                               {"type": "null"}]})]
 
 
+def _query_ids(value: Any) -> Any:
+    """Ids in a query string, comma-separated (``?patient_ids=3,8``), each as ``patient_id`` takes one."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 20_000 or not re.fullmatch(r"[0-9]{1,19}(,[0-9]{1,19})*", value):
+        raise _error("ids", "must be ids (whole numbers) separated by commas, such as 3,8")
+    return [_query_id(part) for part in value.split(",")]
+
+
+QueryIds = Annotated[list[int] | None, BeforeValidator(_query_ids),
+                     WithJsonSchema({"type": "string", "pattern": r"^([0-9]{1,19}(,[0-9]{1,19})*)?$", "example": "3,8"})]
+
+
 def ssn_digits(value: str | None) -> str | None:
     """An SSN in the one form the mocks store: 123-45-6789."""
     if not value:

@@ -51,3 +51,10 @@ class ClaimsAnswer(BaseModel):
     errors: list[str] = Field(description="pyx12's findings, and what it cannot check")
     ack_999: str = Field(description="the 999 implementation acknowledgment (005010X231A1), as X12 text")
     ack_277ca: str = Field(description="the 277CA claim acknowledgment (005010X214); empty when no claim could be read")
+
+
+class ClaimsBatchAnswer(BaseModel):
+    """What the clearinghouse answers to a file of 837 interchanges: one answer each, in order."""
+
+    interchanges: list[ClaimsAnswer] = Field(description="each interchange's answer, in the file's order; one that "
+                                                         "cannot be read is not accepted, with no 999")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StrictBool, Tag
 from pydantic_core import PydanticCustomError
 
-from ..common.schemas import Body, Query, QueryId, Record, choice, integer, text
+from ..common.schemas import Body, Query, QueryId, QueryIds, Record, choice, integer, text
 
 CLAIM_FORMATS = ("institutional", "professional")
 NPI_SHAPE = r"^[0-9]{10}$"
@@ -302,6 +302,16 @@ class ClaimLine(Record):
 
 class ClaimsQuery(Query):
     patient_id: QueryId = Field(None, json_schema_extra=_unset, description="only this RCM patient's claims")
+    patient_ids: QueryIds = Field(None, json_schema_extra=_unset,
+                                  description="only these RCM patients' claims, comma-separated (with patient_id: "
+                                              "those and this one)")
+
+    def patients(self) -> list[int] | None:
+        """The patients asked for, each once, in order; None: everyone."""
+        if self.patient_id is None and self.patient_ids is None:
+            return None
+        return list(dict.fromkeys([*(self.patient_ids or ()), *([self.patient_id] if self.patient_id is not None
+                                                                else [])]))
 
 
 class Claim(Record):

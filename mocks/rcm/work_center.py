@@ -34,11 +34,18 @@ GENDERS = {"Female": "F", "Male": "M"}
 def claims(query: ClaimsQuery):
     """The Work Center's claims and private-pay statements, with the 837 sent and its 999 and 277CA (WF-5.4)
 
-    ``patient_id``: only that RCM patient's, as the Work Center's patient filter shows them.
+    ``patient_id``: only that RCM patient's, as the Work Center's patient filter shows them;
+    ``patient_ids``: only those (comma-separated).
     """
+    patients = query.patients()
     with ctx().store.read() as tx:
-        found = tx.all("claim") if query.patient_id is None else tx.find("claim", patient_id=query.patient_id)
+        found = tx.all("claim") if patients is None else _of(tx, "claim", patients)
         return jsonify({"claims": found})
+
+
+def _of(tx, kind: str, patients: list[int]) -> list[dict[str, Any]]:
+    """The records of these patients, through the patient_id index, by id."""
+    return sorted((r for patient in patients for r in tx.find(kind, patient_id=patient)), key=lambda r: r["id"])
 
 
 @work_center.post("/claims", responses=answers(201, ClaimsOut, 403, 409))
@@ -48,14 +55,16 @@ def create_claims(header: BillingUser, query: ClaimsQuery):
     One claim per patient, episode, claim format (the RCM service's: BAT-11), pay type and
     rendering provider; a private-pay patient gets a statement and no payer claim (PROC-07).
     ``patient_id``: only that RCM patient's treatments, so one biller's work does not bill
-    another's. Nothing submitted to bill: 409.
+    another's; ``patient_ids``: only those patients' (comma-separated), in one run. Two claims or
+    more go to the clearinghouse in one file. Nothing submitted to bill: 409.
     """
     context = ctx()
     with context.store.transaction() as tx:
         require_role(tx)
         # One patient's treatments through the patient_id index: a biller's run per patient reads
         # only that patient's, however long the Attendance Calendar grows.
-        held = tx.all("attendance") if query.patient_id is None else tx.find("attendance", patient_id=query.patient_id)
+        patients = query.patients()
+        held = tx.all("attendance") if patients is None else _of(tx, "attendance", patients)
         entries = [e for e in held if e["status"] == "submitted"]
         groups: dict[tuple, list[dict[str, Any]]] = {}
         for entry in entries:
@@ -67,7 +76,7 @@ def create_claims(header: BillingUser, query: ClaimsQuery):
         drafts = [_draft(tx, context, key, rows) for key, rows in sorted(groups.items())]
     if not drafts:
         raise ApiError(409, "nothing to bill", [Problem("attendance", "submit treatments on the Attendance Calendar first")])
-    made = [_send(context, draft) for draft in drafts]
+    made = _send_all(context, drafts)
     return {"claims": made}, 201
 
 
@@ -166,38 +175,78 @@ def build_claim(tx, number: int, patient, episode, claim_format: str, lines, row
     )
 
 
-def _send(context: SystemContext, draft: dict[str, Any]) -> dict[str, Any]:
-    record = draft["record"]
-    if "claim" not in draft:
-        return record
-    number = record["id"]
-    envelope = Envelope(sender_id="KIPURCM", receiver_id="CLEARINGHOUSE", interchange_control=number,
-                        group_control=number, transaction_control=number, created_at=context.clock.now())
-    try:
-        text = x12.build_837([draft["claim"]], envelope)
-    except x12.ClaimError as exc:
-        return _update(context, number, status="not sent", detail=str(exc))
-    context.journal("x12", f"837 sent ({record['format']}, claim {draft['claim'].claim_id})", text)
-    try:
-        status, reply = context.links.exchange("payer", "/clearinghouse/x12/837", text)
-    except ConnectionError as exc:
-        return _update(context, number, status="not sent", detail=f"clearinghouse unreachable: {exc}", x12=text)
-    answer = _acknowledgment(status, reply)
-    context.journal("x12", f"999 and 277CA received for claim {draft['claim'].claim_id}",
-                    answer["ack_999"] + answer["ack_277ca"])
-    claim_status = "accepted" if status == 200 and answer["accepted"] is True else "rejected"
-    return _update(context, number, status=claim_status, x12=text, ack_999=answer["ack_999"],
-                   ack_277ca=answer["ack_277ca"], errors=answer["errors"])
+def _send_all(context: SystemContext, drafts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each draft's payer claim built as its own 837 interchange and sent to the clearinghouse, and
+    its answer recorded; the statements as they are. Two claims or more go in one file to the
+    clearinghouse's batch route, which answers each interchange as on its own (and validates a
+    long file on two cores); one goes on its own."""
+    built: dict[int, str] = {}
+    done: dict[int, dict[str, Any]] = {}
+    for draft in drafts:
+        if "claim" not in draft:
+            continue
+        number = draft["record"]["id"]
+        envelope = Envelope(sender_id="KIPURCM", receiver_id="CLEARINGHOUSE", interchange_control=number,
+                            group_control=number, transaction_control=number, created_at=context.clock.now())
+        try:
+            built[number] = x12.build_837([draft["claim"]], envelope)
+        except x12.ClaimError as exc:
+            done[number] = _update(context, number, status="not sent", detail=str(exc))
+            continue
+        context.journal("x12", f"837 sent ({draft['record']['format']}, claim {draft['claim'].claim_id})",
+                        built[number])
+    if built:
+        numbers = list(built)
+        try:
+            if len(numbers) == 1:
+                status, reply = context.links.exchange("payer", "/clearinghouse/x12/837", built[numbers[0]])
+                replies = [_acknowledgment(status, _parsed(reply))]
+            else:
+                status, reply = context.links.exchange("payer", "/clearinghouse/x12/837/batch", "".join(built.values()))
+                replies = _acknowledgments(status, reply, len(numbers))
+        except ConnectionError as exc:
+            for number in numbers:
+                done[number] = _update(context, number, status="not sent",
+                                       detail=f"clearinghouse unreachable: {exc}", x12=built[number])
+        else:
+            for number, answer in zip(numbers, replies):
+                context.journal("x12", f"999 and 277CA received for claim {_claim_id(drafts, number)}",
+                                answer["ack_999"] + answer["ack_277ca"])
+                done[number] = _update(context, number, status="accepted" if answer["accepted"] else "rejected", x12=built[number],
+                                       ack_999=answer["ack_999"], ack_277ca=answer["ack_277ca"],
+                                       errors=answer["errors"])
+    return [done.get(draft["record"]["id"], draft["record"]) if "claim" in draft else draft["record"]
+            for draft in drafts]
 
 
-def _acknowledgment(status: int, reply: str) -> dict[str, Any]:
-    """The clearinghouse's answer; a refusal (the Error shape) or anything unreadable rejects the claim."""
+def _claim_id(drafts: list[dict[str, Any]], number: int) -> str:
+    return next(d["claim"].claim_id for d in drafts if "claim" in d and d["record"]["id"] == number)
+
+
+def _acknowledgments(status: int, reply: str, count: int) -> list[dict[str, Any]]:
+    """The batch route's answers, one per interchange sent; a refusal, or anything but one answer
+    each, rejects every claim with the reason."""
+    answer = _parsed(reply)
+    each = answer.get("interchanges") if status == 200 else None
+    if isinstance(each, list) and len(each) == count and all(isinstance(a, dict) for a in each):
+        return [_acknowledgment(200, a) for a in each]
+    if status == 200:
+        return [{"accepted": False, "ack_999": "", "ack_277ca": "",
+                 "errors": [f"the clearinghouse did not answer each of the {count} interchanges"]} for _ in range(count)]
+    return [_acknowledgment(status, answer) for _ in range(count)]
+
+
+def _parsed(reply: str) -> dict[str, Any]:
     try:
         answer = json.loads(reply)
     except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        answer = {}
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _acknowledgment(status: int, answer: dict[str, Any]) -> dict[str, Any]:
+    """The clearinghouse's answer to one interchange; accepted only when it says so in a 200, and a
+    refusal (the Error shape) or anything unreadable rejects the claim with the reason."""
     if status == 200 and isinstance(answer.get("errors", []), list):
         errors = [str(e) for e in answer.get("errors", [])]
     else:
@@ -205,7 +254,7 @@ def _acknowledgment(status: int, reply: str) -> dict[str, Any]:
         errors = [f"the clearinghouse answered {status}: {p.get('problem') if isinstance(p, dict) else p}"
                   for p in problems] or [f"the clearinghouse answered {status}"]
     acks = {key: answer.get(key) if isinstance(answer.get(key), str) else "" for key in ("ack_999", "ack_277ca")}
-    return {"accepted": answer.get("accepted"), "errors": errors, **acks}
+    return {"accepted": status == 200 and answer.get("accepted") is True, "errors": errors, **acks}
 
 
 def _update(context: SystemContext, claim_id: int, **values: Any) -> dict[str, Any]:
