@@ -4,6 +4,7 @@ process, when it dies midway, and where it cannot start."""
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import replace
 
@@ -118,3 +119,14 @@ def test_where_no_worker_can_start_this_process_validates_alone(fresh, monkeypat
 def test_a_short_batch_starts_no_worker(fresh):
     assert normalized(batch.validate_837_all(TEXTS[:3])) == [verdict(text) for text in TEXTS[:3]]
     assert batch._worker is None
+
+
+def test_a_forked_child_does_not_share_the_parents_worker(fresh):
+    _started()
+    child = os.fork()
+    if child == 0:  # the child: exit 0 only if it forgot the worker and can validate on its own
+        fine = batch._worker is None and not batch._unavailable and batch.validate_837_all(TEXTS[:3]) is not None
+        os._exit(0 if fine else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert batch._ready_worker() is not None  # the parent's is still its own

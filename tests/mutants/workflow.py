@@ -274,9 +274,9 @@ def emr_submits_claims():
 @mutant("professional claims are never sent", "WF-5.4",
         breaks="the Work Center sends institutional claims to the clearinghouse and leaves 837P claims drafts")
 def professional_claims_unsent():
-    def send(original, context, draft, *rest, **named):
-        if draft["record"]["format"] == "837P":
-            return draft["record"]
-        return original(context, draft, *rest, **named)
+    def send(original, context, drafts, *rest, **named):
+        sent = {r["id"]: r for r in original(context, [d for d in drafts if d["record"]["format"] != "837P"],
+                                             *rest, **named)}
+        return [sent.get(d["record"]["id"], d["record"]) for d in drafts]
 
-    wrap(work_center._send, send)
+    wrap(work_center._send_all, send)

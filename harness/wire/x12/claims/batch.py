@@ -16,6 +16,7 @@ a forked one copies this process's threads' locks.
 from __future__ import annotations
 
 import atexit
+import os
 import pickle
 import re
 import subprocess
@@ -89,6 +90,16 @@ class _Worker:
 _worker: _Worker | None = None
 _unavailable = False  # the worker could not start, or died: this process validates from then on
 _start_lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    """A forked child shares its parent's worker pipes: it starts its own worker if it needs one."""
+    global _worker, _unavailable, _start_lock
+    _worker, _unavailable, _start_lock = None, False, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _ready_worker() -> _Worker | None:
