@@ -64,10 +64,9 @@ def fresh(monkeypatch):
 
 
 def _started() -> batch._Worker:
-    assert batch._ready_worker() is None  # not ready yet: the caller validates alone meanwhile
-    worker = batch._worker
+    worker = batch._started_worker()
     assert worker is not None and worker.ready.wait(120), "the worker did not start"
-    assert batch._ready_worker() is worker
+    assert batch._started_worker() is worker
     return worker
 
 
@@ -97,7 +96,7 @@ def test_a_worker_that_dies_leaves_the_rest_to_this_process(fresh, monkeypatch):
     worker.process.wait()
     expected = [verdict(text) for text in TEXTS]
     assert normalized(batch.validate_837_all(TEXTS, parallel_from=1)) == expected
-    assert batch._unavailable and batch._ready_worker() is None
+    assert batch._unavailable and batch._started_worker() is None
 
 
 def test_a_text_pyx12_fails_on_fails_as_on_its_own(fresh):
@@ -107,13 +106,18 @@ def test_a_text_pyx12_fails_on_fails_as_on_its_own(fresh):
         validate_837(FAILING[0])
     with pytest.raises(type(alone.value)):
         batch.validate_837_all(TEXTS[:6] + FAILING[:1] + TEXTS[6:], parallel_from=1)
-    assert batch._ready_worker() is not None  # the worker answered None for it and is still there
+    assert batch._started_worker() is not None  # the worker answered None for it and is still there
 
 
 def test_where_no_worker_can_start_this_process_validates_alone(fresh, monkeypatch):
     monkeypatch.setattr(batch.sys, "executable", "/nonexistent/python")
     assert normalized(batch.validate_837_all(TEXTS, parallel_from=1)) == [verdict(text) for text in TEXTS]
     assert batch._unavailable
+
+
+def test_a_batch_while_the_worker_starts_is_validated_all_the_same(fresh):
+    assert normalized(batch.validate_837_all(TEXTS, parallel_from=1)) == [verdict(text) for text in TEXTS]
+    assert batch._worker is not None and batch._worker.ready.wait(120)
 
 
 def test_a_short_batch_starts_no_worker(fresh):
@@ -129,4 +133,4 @@ def test_a_forked_child_does_not_share_the_parents_worker(fresh):
         os._exit(0 if fine else 1)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert batch._ready_worker() is not None  # the parent's is still its own
+    assert batch._started_worker() is not None  # the parent's is still its own

@@ -102,8 +102,9 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def _ready_worker() -> _Worker | None:
-    """The worker once it is ready, started on the first call; until then, or without one, None."""
+def _started_worker() -> _Worker | None:
+    """The worker, started on the first call (it is ready a second later, once it has parsed its
+    maps); None without one."""
     global _worker, _unavailable
     with _start_lock:
         if _unavailable:
@@ -117,7 +118,7 @@ def _ready_worker() -> _Worker | None:
         if _worker.process.poll() is not None:
             _unavailable, _worker = True, None
             return None
-        return _worker if _worker.ready.is_set() else None
+        return _worker
 
 
 def _give_up(worker: _Worker) -> None:
@@ -131,7 +132,7 @@ def _give_up(worker: _Worker) -> None:
 
 def validate_837_all(texts: list[str], parallel_from: int = PARALLEL_FROM) -> list[Validation]:
     """:func:`validate_837` of each text, in order; ``parallel_from`` texts or more on two cores."""
-    worker = _ready_worker() if len(texts) >= parallel_from else None
+    worker = _started_worker() if len(texts) >= parallel_from else None
     if worker is None or not worker.lock.acquire(blocking=False):  # another request has it: validate here
         return [validate_837(text) for text in texts]
     try:
@@ -147,6 +148,10 @@ def _shared(worker: _Worker, chunks: list[list[str]]) -> list[Validation]:
     failed: list[BaseException] = []
 
     def feed() -> None:
+        while not worker.ready.wait(0.01):  # still starting: this process goes on alone meanwhile
+            with taken:
+                if bounds["front"] >= bounds["back"] or worker.process.poll() is not None:
+                    return
         while True:
             with taken:
                 n = bounds["front"]
