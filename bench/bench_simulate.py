@@ -7,7 +7,8 @@ Each round builds fresh in-process mocks and simulates ``--days`` days of the wo
 (the same patient-days, the same claims). A warm-up round of one day first pays what a process pays
 once (pyx12's maps, the ICD-10 table). Prints, per round and as medians: the patient-days, the wall
 seconds of the simulation (setup, days and close, reconciliation), patient-days per wall second and
-per CPU second of this process (user + system: what other load on the machine inflates least), and
+per CPU second of this process and the clearinghouse's validation worker (user + system: what other
+load on the machine inflates least), and
 the driver operations that took the most wall time. ``--profile OUT`` also writes a cProfile of one
 more round to OUT (``python -m pstats OUT``). ``--against REF`` instead runs this checkout and git
 commit REF side by side, one core each, and prints their time ratio per round (simulate_against.py):
@@ -20,16 +21,28 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import resource
 import statistics
 
 from kipu_harness.progress import progress_bar
+from kipu_harness.wire.x12.claims import batch
 from kipu_harness.simulation import engine, workload
 
 
 def cpu() -> float:
+    """CPU seconds of this process and of the clearinghouse's validation worker (batch.py), if it runs."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime + _worker_cpu()
+
+
+def _worker_cpu() -> float:
+    worker = batch._worker
+    try:  # Linux: utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks
+        fields = open(f"/proc/{worker.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, IndexError, ValueError):
+        return 0.0
 
 
 def one_round(chosen: workload.Workload, seed: int, days: int) -> tuple[dict, float]:
