@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -221,3 +223,16 @@ def test_837i_statement_dates_and_interim_status():
     assert not starting(text, "DTP*435*")
     assert starting(text, "CL1*") == ["CL1*3*1*30"]  # still a patient on an interim bill
     assert starting(text, "CLM*")[0].endswith("*86:A:2**A*Y*Y")
+
+
+@pytest.mark.parametrize("setup", ["", "import logging; logging.basicConfig(level=logging.DEBUG)\n"])
+def test_pyx12s_findings_are_not_logged_where_they_could_show_a_name(tmp_path, setup):
+    # pyx12 logs each finding at ERROR with the element's value: printed by Python when logging is
+    # not set up, and by the application's handlers when it is.
+    text = build_837([OP], RCM).replace("NM1*IL*1*DOE*JOHN", "NM1*IL*9*DOE*JOHN")
+    script = tmp_path / "check.py"
+    script.write_text(setup + "import sys\nfrom kipu_harness.wire.x12.claims import validate_837\n"
+                      "result = validate_837(sys.stdin.read())\nprint(result.ok, len(result.errors))\n")
+    done = subprocess.run([sys.executable, str(script)], input=text, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.split()[0] == "False", done
+    assert "DOE" not in done.stderr and "NM102" not in done.stderr, done.stderr

@@ -13,6 +13,7 @@ import datetime
 import functools
 import io
 import json
+import logging
 import re
 
 import pyx12.errors
@@ -77,6 +78,13 @@ def _map_index(map_path: str | None = None) -> pyx12.map_index.map_index:
 
 pyx12.map_index.map_index = _map_index  # x12n_document calls it there on every call
 pyx12_speed.install()  # three more of pyx12's hot spots, same results (pyx12_speed.py)
+
+# pyx12 logs each finding at ERROR, quoting the element's value (a name, a member id): with no
+# logging set up, Python prints that on stderr. Every finding is in the Validation it returns,
+# so its log goes nowhere (no PHI in logs).
+_PYX12_LOG = logging.getLogger("pyx12")
+_PYX12_LOG.addHandler(logging.NullHandler())
+_PYX12_LOG.propagate = False
 
 
 def load_maps() -> None:
