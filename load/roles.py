@@ -151,12 +151,16 @@ class Role:
         self.ops.report("RCM", "add payer", started, size(made), None)
         return made["id"]
 
-    def template(self, key: str) -> int:
-        """The id of the billable template the workload names under ``key`` (e.g. ``group_template``)."""
+    def template(self, key: str) -> int | None:
+        """The id of the billable template the workload names under ``key`` (e.g. ``group_template``);
+        None when the EMR's driver lists no templates (the roles then document nothing with it)."""
         name = getattr(self.workload, key)
         with self.shared.lock:
             if name not in self.shared.templates:
-                self.shared.templates.update(self.ops("EMR", "billable templates", self._templates, name, key))
+                found = self.ops("EMR", "billable templates", self._templates, name, key)
+                if found is None:
+                    return None
+                self.shared.templates.update(found)
         return self.shared.templates[name]
 
     def _templates(self, needed: str, key: str) -> dict[str, int]:
@@ -219,10 +223,11 @@ class Clinician(Role):
                                          random.choice(CODES)) or self.case.patient
         case, day = self.case, self.day(self.case)
         attendance = [{"patient_id": case.patient.id, "present": True, "minutes": 60}]
-        self.ops("EMR", "document group session", emr.document_group_session, self.template("group_template"), day,
-                 attendance)
-        self.ops("EMR", "document evaluation", emr.document_evaluation, case.patient, self.template("therapy_template"),
-                 day, minutes=60)
+        group, therapy = self.template("group_template"), self.template("therapy_template")
+        if group is not None:
+            self.ops("EMR", "document group session", emr.document_group_session, group, day, attendance)
+        if therapy is not None:
+            self.ops("EMR", "document evaluation", emr.document_evaluation, case.patient, therapy, day, minutes=60)
         self.ops("EMR", "read Facesheet", emr.get, case.patient)
         case.days += 1
         if case.days >= self.workload.stay_days:
@@ -255,17 +260,24 @@ class Biller(Role):
             self.case = self.shared.authorized.popleft() if self.shared.authorized else self.prepare()
         case, day = self.case, self.day(self.case)
         attendance = [{"patient_id": case.patient.id, "present": True, "minutes": 60}]
-        items = self.ops("EMR", "document group session", emr.document_group_session,
-                         self.template("per_diem_template"), day, attendance) or []
-        therapy = self.ops("EMR", "document evaluation", emr.document_evaluation, case.patient,
-                           self.template("therapy_template"), day, minutes=60)
+        per_diem, evaluation = self.template("per_diem_template"), self.template("therapy_template")
+        items = (self.ops("EMR", "document group session", emr.document_group_session, per_diem, day, attendance)
+                 if per_diem is not None else None) or []
+        therapy = (self.ops("EMR", "document evaluation", emr.document_evaluation, case.patient, evaluation, day,
+                            minutes=60) if evaluation is not None else None)
         ids = [i["id"] for i in items if i.get("patient_id") == case.patient.id] + ([therapy["id"]] if therapy else [])
+        if not ids:  # nothing documented (the EMR's driver lists no templates): nothing to bill today
+            self._next_day(case)
+            return
         self.ops("EMR", "Billing Audit Tool Report", emr.billing_items, case.patient)
         self.ops("EMR", "transmit", self._transmit, ids, user)
         entries = self.ops.wait("RCM receives the charges", lambda: self._on_calendar(case, day, len(ids)))
         self.ops("RCM", "submit for billing", rcm.submit_for_billing, [e["id"] for e in entries], user)
         self.ops("RCM", "create claims", rcm.create_claims, user, patient_id=case.rcm_id)
         self.ops("RCM", "claims", rcm.claims, case.rcm_id)
+        self._next_day(case)
+
+    def _next_day(self, case: Case) -> None:
         case.days += 1
         if case.days >= self.workload.stay_days:
             self.case = None

@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 
+from kipu_harness.contract import NotOffered
 from kipu_harness.load.operations import Failed, Operations
 from kipu_harness.load.roles import ROLES, Role, Shared
 from kipu_harness.load.workload import Workload, load_workload
@@ -75,3 +76,29 @@ def test_a_name_the_deployment_lacks_fails_the_task_naming_the_workloads_key(fac
     assert str(failed.value).startswith(f"{operation[0]} {operation[1]}: {problem}")
     # Locust's failure table shows the same reason, against the lookup that found the name missing.
     assert (fired[-1]["request_type"], fired[-1]["name"]) == operation and problem in str(fired[-1]["exception"])
+
+
+class _NoTemplates:
+    """An EMR driver that does not offer the billable templates (a vendor's may not)."""
+
+    def __init__(self, emr):
+        self._emr = emr
+
+    def billable_templates(self):
+        raise NotOffered("billable templates")
+
+    def __getattr__(self, name):
+        return getattr(self._emr, name)
+
+
+@pytest.mark.parametrize("role", ["clinician", "biller"])
+def test_without_the_templates_a_role_documents_nothing_and_fails_nothing(facility, role):
+    fired: list = []
+    ops = Operations(lambda **event: fired.append(event), role, wait_timeout=15)
+    drivers = {"crm": facility.crm, "emr": _NoTemplates(facility.emr), "rcm": facility.rcm}
+    user = ROLES[role](drivers, ops, Workload(), Shared(), faker_for(role))
+    user.task()  # no patient handed on: it admits one itself first
+    assert [(e["name"], e["exception"]) for e in fired if e["exception"]] == []
+    documented = {e["name"] for e in fired} & {"document group session", "document evaluation", "transmit"}
+    assert documented == set(), documented
+    assert ("EMR", "billable templates") in ops.not_offered
