@@ -209,7 +209,8 @@ def _query_ids(value: Any) -> Any:
 
 
 QueryIds = Annotated[list[int] | None, BeforeValidator(_query_ids),
-                     WithJsonSchema({"type": "string", "pattern": r"^([0-9]{1,19}(,[0-9]{1,19})*)?$", "example": "3,8"})]
+                     WithJsonSchema({"type": "string", "pattern": r"^([0-9]{1,19}(,[0-9]{1,19})*)?$",
+                                     "example": "3,8"})]
 
 
 def ssn_digits(value: str | None) -> str | None:

@@ -95,7 +95,7 @@ def _validated(text: str) -> x12_claims.Validation:
     try:
         return x12_claims.validate_837(text)
     except Exception as exc:  # noqa: BLE001 - whatever pyx12 raises, the text is at fault
-        return _unreadable(exc)
+        return x12_claims.Validation(False, (f"pyx12 cannot read it ({type(exc).__name__}: {exc})",), "")
 
 
 def _validated_all(texts: list[str]) -> list[x12_claims.Validation]:
@@ -105,6 +105,3 @@ def _validated_all(texts: list[str]) -> list[x12_claims.Validation]:
     except Exception:  # noqa: BLE001 - which one failed is not said: each is validated on its own
         return [_validated(text) for text in texts]
 
-
-def _unreadable(exc: Exception) -> x12_claims.Validation:
-    return x12_claims.Validation(False, (f"pyx12 cannot read it ({type(exc).__name__}: {exc})",), "")

@@ -180,7 +180,8 @@ def _send_all(context: SystemContext, drafts: list[dict[str, Any]]) -> list[dict
     its answer recorded; the statements as they are. Two claims or more go in one file to the
     clearinghouse's batch route, which answers each interchange as on its own (and validates a
     long file on two cores); one goes on its own."""
-    built: dict[int, str] = {}
+    built: dict[int, str] = {}  # claim record id -> its 837
+    names: dict[int, str] = {}  # claim record id -> the claim id the 837 carries (CLM01)
     done: dict[int, dict[str, Any]] = {}
     for draft in drafts:
         if "claim" not in draft:
@@ -193,8 +194,8 @@ def _send_all(context: SystemContext, drafts: list[dict[str, Any]]) -> list[dict
         except x12.ClaimError as exc:
             done[number] = _update(context, number, status="not sent", detail=str(exc))
             continue
-        context.journal("x12", f"837 sent ({draft['record']['format']}, claim {draft['claim'].claim_id})",
-                        built[number])
+        names[number] = draft["claim"].claim_id
+        context.journal("x12", f"837 sent ({draft['record']['format']}, claim {names[number]})", built[number])
     if built:
         numbers = list(built)
         try:
@@ -210,17 +211,12 @@ def _send_all(context: SystemContext, drafts: list[dict[str, Any]]) -> list[dict
                                        detail=f"clearinghouse unreachable: {exc}", x12=built[number])
         else:
             for number, answer in zip(numbers, replies):
-                context.journal("x12", f"999 and 277CA received for claim {_claim_id(drafts, number)}",
+                context.journal("x12", f"999 and 277CA received for claim {names[number]}",
                                 answer["ack_999"] + answer["ack_277ca"])
-                done[number] = _update(context, number, status="accepted" if answer["accepted"] else "rejected", x12=built[number],
-                                       ack_999=answer["ack_999"], ack_277ca=answer["ack_277ca"],
+                done[number] = _update(context, number, status="accepted" if answer["accepted"] else "rejected",
+                                       x12=built[number], ack_999=answer["ack_999"], ack_277ca=answer["ack_277ca"],
                                        errors=answer["errors"])
-    return [done.get(draft["record"]["id"], draft["record"]) if "claim" in draft else draft["record"]
-            for draft in drafts]
-
-
-def _claim_id(drafts: list[dict[str, Any]], number: int) -> str:
-    return next(d["claim"].claim_id for d in drafts if "claim" in d and d["record"]["id"] == number)
+    return [done.get(draft["record"]["id"], draft["record"]) for draft in drafts]  # a statement as it is
 
 
 def _acknowledgments(status: int, reply: str, count: int) -> list[dict[str, Any]]:
@@ -231,8 +227,8 @@ def _acknowledgments(status: int, reply: str, count: int) -> list[dict[str, Any]
     if isinstance(each, list) and len(each) == count and all(isinstance(a, dict) for a in each):
         return [_acknowledgment(200, a) for a in each]
     if status == 200:
-        return [{"accepted": False, "ack_999": "", "ack_277ca": "",
-                 "errors": [f"the clearinghouse did not answer each of the {count} interchanges"]} for _ in range(count)]
+        missing = f"the clearinghouse did not answer each of the {count} interchanges"
+        return [{"accepted": False, "ack_999": "", "ack_277ca": "", "errors": [missing]} for _ in range(count)]
     return [_acknowledgment(status, answer) for _ in range(count)]
 
 

@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import threading
+
 from .ack999 import validate_837
 from .model import Validation
 
