@@ -12,7 +12,7 @@ import pytest
 from claimkit import OP, RCM, RES
 from test_x12_pyx12_speed import broken, verdict
 
-from kipu_harness.wire.x12.claims import batch, build_837, validate_837
+from kipu_harness.wire.x12.claims import Validation, batch, build_837, validate_837
 
 FIRST = build_837([OP], RCM)
 SECOND = build_837([RES], replace(RCM, interchange_control=43))
@@ -134,3 +134,20 @@ def test_a_forked_child_does_not_share_the_parents_worker(fresh):
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert batch._started_worker() is not None  # the parent's is still its own
+
+
+def test_a_text_pyx12_fails_on_goes_to_the_callers_own_validation(fresh):
+    _started()
+    seen = []
+
+    def lenient(text):
+        try:
+            return validate_837(text)
+        except Exception:  # noqa: BLE001 - the caller's way of answering a text pyx12 cannot read
+            seen.append(text)
+            return Validation(False, ("unreadable",), "")
+
+    texts = TEXTS[:6] + FAILING[:1] + TEXTS[6:]
+    results = batch.validate_837_all(texts, parallel_from=1, validate=lenient)
+    assert seen == FAILING[:1] and results[6].errors == ("unreadable",)
+    assert normalized(results[:6] + results[7:]) == [verdict(text) for text in TEXTS]

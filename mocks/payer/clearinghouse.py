@@ -58,7 +58,7 @@ def receive_claims_batch(raw: X12Text):
     for text in texts:
         ctx().journal("x12", "837 received", text)
     answers_ = []
-    for text, checked in zip(texts, _validated_all(texts)):
+    for text, checked in zip(texts, x12_batch.validate_837_all(texts, validate=_validated)):
         answer = _answer(text, checked)
         answers_.append(answer or {"accepted": False, "errors": list(checked.errors or ("cannot be read",)),
                                    "ack_999": "", "ack_277ca": ""})
@@ -96,12 +96,3 @@ def _validated(text: str) -> x12_claims.Validation:
         return x12_claims.validate_837(text)
     except Exception as exc:  # noqa: BLE001 - whatever pyx12 raises, the text is at fault
         return x12_claims.Validation(False, (f"pyx12 cannot read it ({type(exc).__name__}: {exc})",), "")
-
-
-def _validated_all(texts: list[str]) -> list[x12_claims.Validation]:
-    """pyx12's verdicts on many (two cores); one that makes pyx12 fail is unreadable, as above."""
-    try:
-        return x12_batch.validate_837_all(texts)
-    except Exception:  # noqa: BLE001 - which one failed is not said: each is validated on its own
-        return [_validated(text) for text in texts]
-

@@ -310,8 +310,8 @@ class ClaimsQuery(Query):
         """The patients asked for, each once, in order; None: everyone."""
         if self.patient_id is None and self.patient_ids is None:
             return None
-        return list(dict.fromkeys([*(self.patient_ids or ()), *([self.patient_id] if self.patient_id is not None
-                                                                else [])]))
+        asked = [*(self.patient_ids or ()), *(() if self.patient_id is None else (self.patient_id,))]
+        return list(dict.fromkeys(asked))
 
 
 class Claim(Record):

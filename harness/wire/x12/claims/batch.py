@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 from .ack999 import validate_837
 from .model import Validation
@@ -131,18 +132,22 @@ def _give_up(worker: _Worker) -> None:
     worker.stop()
 
 
-def validate_837_all(texts: list[str], parallel_from: int = PARALLEL_FROM) -> list[Validation]:
-    """:func:`validate_837` of each text, in order; ``parallel_from`` texts or more on two cores."""
+def validate_837_all(texts: list[str], parallel_from: int = PARALLEL_FROM,
+                     validate: Callable[[str], Validation] = validate_837) -> list[Validation]:
+    """:func:`validate_837` of each text, in order; ``parallel_from`` texts or more on two cores.
+    ``validate``: what this process validates with (e.g. one that turns pyx12's failure on a
+    broken text into a verdict); the worker's verdicts are :func:`validate_837`'s, and a text that
+    makes pyx12 fail there is handed to ``validate`` here."""
     worker = _started_worker() if len(texts) >= parallel_from else None
     if worker is None or not worker.lock.acquire(blocking=False):  # another request has it: validate here
-        return [validate_837(text) for text in texts]
+        return [validate(text) for text in texts]
     try:
-        return _shared(worker, [texts[n:n + CHUNK] for n in range(0, len(texts), CHUNK)])
+        return _shared(worker, [texts[n:n + CHUNK] for n in range(0, len(texts), CHUNK)], validate)
     finally:
         worker.lock.release()
 
 
-def _shared(worker: _Worker, chunks: list[list[str]]) -> list[Validation]:
+def _shared(worker: _Worker, chunks: list[list[str]], validate: Callable[[str], Validation]) -> list[Validation]:
     results: list[list[Validation] | None] = [None] * len(chunks)
     taken = threading.Lock()
     bounds = {"front": 0, "back": len(chunks)}  # the worker takes chunks below front, this process back and up
@@ -173,14 +178,14 @@ def _shared(worker: _Worker, chunks: list[list[str]]) -> list[Validation]:
             if n < bounds["front"]:
                 break
             bounds["back"] = n
-        results[n] = [validate_837(text) for text in chunks[n]]
+        results[n] = [validate(text) for text in chunks[n]]
     feeder.join(timeout=30)  # a chunk takes milliseconds: a worker that hangs is given up
     if failed or feeder.is_alive():
         _give_up(worker)
         feeder.join()
     # A chunk the worker did not answer, or a text it could not validate (None), is validated here,
     # and fails here as it would have.
-    return [v if v is not None else validate_837(text) for n, chunk in enumerate(results)
+    return [v if v is not None else validate(text) for n, chunk in enumerate(results)
             for text, v in zip(chunks[n], chunk if chunk is not None else [None] * len(chunks[n]))]
 
 
